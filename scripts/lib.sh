@@ -1,0 +1,196 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # variables are used by the scripts sourcing this
+# Shared logic of the iommu-series pipeline.  Source it, do not run it.
+#
+# Every script takes the kernel base as the BASE environment variable
+# (default v7.3); nothing here is specific to one base except the table.
+
+# The one table of bases.  Columns:
+#   base  Debian-package  suite  mirror  component
+IOMMU_BASES_TABLE='
+v7.3   linux-source-7.3   trixie-backports   http://deb.debian.org/debian            main
+v6.12  linux-source-6.12  bookworm-security  http://deb.debian.org/debian-security   main
+'
+
+PROG=${PROG:-$(basename "$0")}
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BASE=${BASE:-v7.3}
+CACHE=${IOMMU_SERIES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommu-series}
+JOBS=${JOBS:-2}
+# Name of the tag on the base commit and of the developer's branch.
+BASE_TAG=base
+BRANCH=${SERIES_BRANCH:-series}
+# Kernel-log patterns counted as splats (extended regex, one alternation).
+SPLAT_PATTERNS='WARNING:|BUG:|KASAN|UBSAN|possible circular locking|INFO: lockdep|Call Trace'
+# Stamp written into base.git last, before it is renamed into place.
+BASE_STAMP=iommu-series-base
+
+die() {
+	printf '%s: error: %s\n' "$PROG" "$*" >&2
+	exit 1
+}
+
+info() {
+	printf '%s: %s\n' "$PROG" "$*" >&2
+}
+
+# Known bases, in table order.
+known_bases() {
+	awk 'NF >= 5 { print $1 }' <<<"$IOMMU_BASES_TABLE" | xargs
+}
+
+# base_init: look BASE up in the table and set the per-base paths.
+# BASE_PACKAGE / BASE_SUITE may be overridden from the environment (to try
+# another package; the cache directory stays keyed on BASE).
+base_init() {
+	local row
+	[[ $BASE =~ ^[A-Za-z0-9._-]+$ ]] || die "bad BASE '$BASE'"
+	row=$(awk -v b="$BASE" '$1 == b && NF >= 5' <<<"$IOMMU_BASES_TABLE")
+	[[ -n $row ]] || die "unknown base '$BASE' (known bases: $(known_bases); the table is in scripts/lib.sh)"
+	local _b pkg suite mirror comp
+	read -r _b pkg suite mirror comp <<<"$row"
+	BASE_PACKAGE=${BASE_PACKAGE:-$pkg}
+	BASE_SUITE=${BASE_SUITE:-$suite}
+	BASE_MIRROR=${BASE_MIRROR:-$mirror}
+	BASE_COMPONENT=${BASE_COMPONENT:-$comp}
+
+	BASE_DIR=$CACHE/$BASE
+	BASE_GIT=$BASE_DIR/base.git
+	WORK=${WORK:-$BASE_DIR/work}
+	CHECK_WORK=${CHECK_WORK:-$BASE_DIR/check-work}
+	BUILD_ROOT=$BASE_DIR/build
+	RESULTS=$BASE_DIR/results
+	PATCH_DIR=$REPO/patches/$BASE
+	SERIES_FILE=$PATCH_DIR/series
+	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+	# Work tree, check tree and build dirs all live under $CACHE: let ccache
+	# share objects between them.
+	export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$CACHE}
+	export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
+	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+}
+
+have_base() {
+	[[ -f $BASE_GIT/$BASE_STAMP ]]
+}
+
+need_base() {
+	have_base || die "base $BASE is not fetched into $BASE_GIT (run: make fetch BASE=$BASE)"
+}
+
+base_version() {
+	cat "$BASE_DIR/version" 2>/dev/null || echo unknown
+}
+
+# Print the patch files of the series, in order, one path a line.
+# Blank lines and '#' comments in the series file are ignored.
+series_patches() {
+	[[ -d $PATCH_DIR ]] || die "no series directory $PATCH_DIR for base $BASE"
+	[[ -f $SERIES_FILE ]] || die "no series file $SERIES_FILE (it lists the patch files in order)"
+	local line n=0
+	while IFS= read -r line || [[ -n $line ]]; do
+		line=${line%%#*}
+		line=$(xargs <<<"$line")
+		[[ -n $line ]] || continue
+		[[ -f $PATCH_DIR/$line ]] || die "patch '$line' listed in $SERIES_FILE does not exist"
+		printf '%s\n' "$PATCH_DIR/$line"
+		n=$((n + 1))
+	done <"$SERIES_FILE"
+	((n > 0)) || die "series file $SERIES_FILE lists no patches"
+}
+
+# The cover letter of the series, if any.
+cover_letter() {
+	local f
+	for f in "$PATCH_DIR"/*0000-cover-letter.patch; do
+		[[ -f $f ]] && { printf '%s\n' "$f"; return 0; }
+	done
+	return 1
+}
+
+# Non-empty output when the tree has uncommitted changes, untracked files
+# included.
+dirty() {
+	git -C "$1" status --porcelain --untracked-files=all
+}
+
+# An am, rebase or cherry-pick in progress?
+op_in_progress() {
+	local gd
+	gd=$(git -C "$1" rev-parse --absolute-git-dir)
+	[[ -e $gd/rebase-apply || -e $gd/rebase-merge || -e $gd/CHERRY_PICK_HEAD || -e $gd/MERGE_HEAD ]]
+}
+
+# Make sure $1 is a work tree of base.git; create it detached at the base
+# commit if it does not exist.
+ensure_worktree() {
+	local dir=$1
+	if [[ -e $dir ]]; then
+		git -C "$dir" rev-parse --git-dir >/dev/null 2>&1 ||
+			die "$dir exists but is not a git work tree (move it away)"
+		git -C "$dir" rev-parse -q --verify "refs/tags/$BASE_TAG^{commit}" >/dev/null ||
+			die "$dir is not a work tree of $BASE_GIT (no '$BASE_TAG' tag)"
+		return 0
+	fi
+	git -C "$BASE_GIT" worktree prune
+	info "checking out $BASE into $dir"
+	git -C "$BASE_GIT" worktree add -q --detach "$dir" "$BASE_TAG"
+}
+
+# git am the given patch files in $1.  On failure abort the am and die
+# naming the patch file and the tree.  Commit dates are the author dates, so
+# the same patches on the same base give the same commits.
+am_patches() {
+	local dir=$1 p
+	shift
+	for p in "$@"; do
+		if ! git -C "$dir" am -q -3 --committer-date-is-author-date "$p" >"$dir.am.log" 2>&1; then
+			cat "$dir.am.log" >&2
+			git -C "$dir" am --abort >/dev/null 2>&1 || true
+			rm -f "$dir.am.log"
+			AM_FAILED=$p
+			return 1
+		fi
+	done
+	rm -f "$dir.am.log"
+}
+
+# Files added by the range $2..$3 in repo $1 under drivers/iommu/ and
+# include/linux/ (renames count as additions).
+added_files() {
+	git -C "$1" diff --no-renames --diff-filter=A --name-only "$2" "$3" -- drivers/iommu include/linux
+}
+
+# copy_dest PATH: where a copy of an added file lives in this repo.
+copy_dest() {
+	case $1 in
+	drivers/iommu/*) printf 'drivers-iommu/%s\n' "${1#drivers/iommu/}" ;;
+	include/linux/*) printf 'include-linux/%s\n' "${1#include/linux/}" ;;
+	*) return 1 ;;
+	esac
+}
+
+# write_copies GITDIR REV OUTDIR: write the added files of base..REV to
+# OUTDIR/drivers-iommu and OUTDIR/include-linux.
+write_copies() {
+	local dir=$1 rev=$2 out=$3 f dest
+	mkdir -p "$out/drivers-iommu" "$out/include-linux"
+	while IFS= read -r f; do
+		[[ -n $f ]] || continue
+		dest=$out/$(copy_dest "$f")
+		mkdir -p "$(dirname "$dest")"
+		git -C "$dir" show "$rev:$f" >"$dest"
+	done < <(added_files "$dir" "$BASE_TAG" "$rev")
+}
+
+# The kunit.py of a kernel tree.
+kunit_py() {
+	local src=$1
+	shift
+	python3 "$src/tools/testing/kunit/kunit.py" "$@"
+}
+
+# Seconds since the epoch, for timings.
+now() {
+	date +%s
+}
