@@ -8,7 +8,7 @@
 # present; everything is built in a temporary directory and renamed into
 # place last, so an interrupted run leaves nothing that looks valid.
 set -euo pipefail
-# shellcheck source=scripts/lib.sh
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 base_init
 

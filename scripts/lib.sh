@@ -194,3 +194,39 @@ kunit_py() {
 now() {
 	date +%s
 }
+
+# cover_description FILE: the branch description (subject, blank line, body)
+# recorded in a format-patch cover letter; empty for the template cover
+# letter (*** SUBJECT HERE ***).
+cover_description() {
+	awk '
+		hdr == 0 {
+			if ($0 == "") { hdr = 1; next }
+			if ($0 ~ /^[ \t]/ && last == "subject") { subj = subj " " substr($0, match($0, /[^ \t]/)); next }
+			last = ""
+			if (tolower($0) ~ /^subject:/) { subj = substr($0, 9); last = "subject" }
+			next
+		}
+		/^.* \([0-9]+\):$/ { done = 1 }
+		done { next }
+		{ body[++n] = $0 }
+		END {
+			sub(/^[ \t]+/, "", subj)
+			sub(/^\[[^]]*\][ \t]*/, "", subj)
+			if (subj == "" || subj == "*** SUBJECT HERE ***") exit
+			while (n > 0 && body[n] == "") n--
+			s = 1
+			while (s <= n && body[s] == "") s++
+			if (s == n && body[s] == "*** BLURB HERE ***") n = 0
+			print subj
+			if (n >= s) { print ""; for (i = s; i <= n; i++) print body[i] }
+		}' "$1"
+}
+
+# subject_prefix FILE: the prefix of a patch mail, e.g. "PATCH v2" of
+# "[PATCH v2 0/3] ..."; "PATCH" when there is none.
+subject_prefix() {
+	local p
+	p=$(sed -n 's/^Subject: \[\(.*\) [0-9]*\/[0-9]*\].*/\1/p' "$1" | head -n 1)
+	printf '%s\n' "${p:-PATCH}"
+}
