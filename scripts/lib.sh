@@ -230,3 +230,94 @@ subject_prefix() {
 	p=$(sed -n 's/^Subject: \[\(.*\) [0-9]*\/[0-9]*\].*/\1/p' "$1" | head -n 1)
 	printf '%s\n' "${p:-PATCH}"
 }
+
+# kunit_counts JSON: the counts of a kunit.py --json result as shell
+# assignments (passed= failed= crashed= skipped= errors=); the names of the
+# cases that did not pass on stderr.
+kunit_counts() {
+	python3 - "$1" <<'PY'
+import json, sys
+
+def walk(group, path, bad):
+    for case in group.get("test_cases", []):
+        if case.get("status") not in ("PASS", "SKIP"):
+            bad.append("%s.%s: %s" % (path, case.get("name"), case.get("status")))
+    for sub in group.get("sub_groups", []):
+        name = sub.get("name", "?")
+        walk(sub, name if not path else path + "." + name, bad)
+
+with open(sys.argv[1]) as f:
+    top = json.load(f)
+misc = top.get("misc", {})
+for key in ("passed", "failed", "crashed", "skipped", "errors"):
+    print("%s=%d" % (key, int(misc.get(key, 0))))
+bad = []
+walk(top, "", bad)
+for line in bad:
+    print("  not passed: " + line, file=sys.stderr)
+PY
+}
+
+# splat_lines LOG: the kernel-log lines matching SPLAT_PATTERNS.
+splat_lines() {
+	grep -E -- "${SPLAT_PATTERNS_OVERRIDE:-$SPLAT_PATTERNS}" "$1" || true
+}
+
+# result_get FILE KEY: a value of a key=value result file.
+result_get() {
+	sed -n "s/^$2=//p" "$1" 2>/dev/null | tail -n 1
+}
+
+# series_into_check_tree PATCH...: reset the check work tree ($CHECK_WORK,
+# scratch, never edited by hand) to the base and git am the patches one by
+# one.  Sets SERIES_COMMITS (commit of patch i, 0-based) and SERIES_APPLIED
+# (how many applied); on a patch that does not apply, AM_FAILED is its file
+# and the return status is 1.
+series_into_check_tree() {
+	ensure_worktree "$CHECK_WORK"
+	if op_in_progress "$CHECK_WORK"; then
+		git -C "$CHECK_WORK" am --abort >/dev/null 2>&1 || true
+	fi
+	git -C "$CHECK_WORK" checkout -q -f --detach "$BASE_TAG"
+	git -C "$CHECK_WORK" clean -q -fdx
+	SERIES_COMMITS=()
+	SERIES_APPLIED=0
+	AM_FAILED=
+	local p
+	for p in "$@"; do
+		am_patches "$CHECK_WORK" "$p" 2>"$CHECK_WORK.am.err" || {
+			cat "$CHECK_WORK.am.err" >&2
+			rm -f "$CHECK_WORK.am.err"
+			return 1
+		}
+		SERIES_COMMITS+=("$(git -C "$CHECK_WORK" rev-parse HEAD)")
+		SERIES_APPLIED=$((SERIES_APPLIED + 1))
+	done
+	rm -f "$CHECK_WORK.am.err"
+}
+
+# compare_copies GITDIR REV: compare drivers-iommu/ and include-linux/ of
+# this repo with the files base..REV adds; print one line per missing,
+# extra or different file; status 1 when any.
+compare_copies() {
+	local dir=$1 rev=$2 tmp rc=0 f
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/iommu-copies.XXXXXX")
+	write_copies "$dir" "$rev" "$tmp"
+	while IFS= read -r f; do
+		if [[ ! -f $REPO/$f ]]; then
+			printf 'missing: %s (added by the series)\n' "$f"
+			rc=1
+		elif ! cmp -s "$tmp/$f" "$REPO/$f"; then
+			printf 'differs: %s (from the file the series adds)\n' "$f"
+			rc=1
+		fi
+	done < <(cd "$tmp" && find drivers-iommu include-linux -type f | LC_ALL=C sort)
+	while IFS= read -r f; do
+		if [[ ! -f $tmp/$f ]]; then
+			printf 'extra: %s (not added by the series)\n' "$f"
+			rc=1
+		fi
+	done < <(cd "$REPO" && find drivers-iommu include-linux -type f 2>/dev/null | LC_ALL=C sort)
+	rm -rf "$tmp"
+	return "$rc"
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# kunit.sh CONFIG [SRC]: build and run the KUnit suites of the kernel tree
+# SRC (default: the work tree) in one configuration:
+#   uml           kunit.py run (User Mode Linux)
+#   x86_64        kunit.py build --arch=x86_64, boot in QEMU (TCG), kunit.py parse
+#   x86_64-debug  the same with kunit/x86_64-debug.kunitconfig (KASAN, lockdep, ...)
+# The kunitconfig is the tree's drivers/iommu/.kunitconfig (when the series
+# has added it) plus kunit/CONFIG.kunitconfig of this repo.  Kernel splats
+# (SPLAT_PATTERNS of lib.sh) in the kernel log fail the configuration.
+#
+# Writes $CACHE/<base>/results/NAME.{txt,json,log} (NAME defaults to CONFIG):
+# NAME.txt has status= passed= failed= crashed= skipped= splats= seconds=.
+# Environment: KUNIT_BUILD_DIR (default $CACHE/<base>/build/CONFIG),
+# RESULT_NAME, KUNIT_TIMEOUT (seconds), JOBS (default 2).
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+base_init
+
+config=${1:-}
+case $config in
+uml) arch=um timeout_default=600 ;;
+x86_64) arch=x86_64 timeout_default=900 ;;
+x86_64-debug) arch=x86_64 timeout_default=1800 ;;
+*) die "usage: kunit.sh uml|x86_64|x86_64-debug [SRC]" ;;
+esac
+src=${2:-$WORK}
+[[ -f $src/tools/testing/kunit/kunit.py ]] || die "$src is not a kernel tree (no tools/testing/kunit/kunit.py); run: make apply BASE=$BASE"
+src=$(cd "$src" && pwd)
+build=${KUNIT_BUILD_DIR:-$BUILD_ROOT/$config}
+name=${RESULT_NAME:-$config}
+timeout=${KUNIT_TIMEOUT:-$timeout_default}
+mkdir -p "$build" "$RESULTS" "$CCACHE_DIR"
+log=$RESULTS/$name.log
+json=$RESULTS/$name.json
+res=$RESULTS/$name.txt
+rm -f "$log" "$json" "$res" "$RESULTS/$name.build.log"
+
+kunitconfigs=()
+series_kc=$src/drivers/iommu/.kunitconfig
+if [[ -f $series_kc ]]; then
+	kunitconfigs+=(--kunitconfig="$series_kc")
+else
+	info "no drivers/iommu/.kunitconfig in $src (yet): building the $config KUnit kernel without the series' suites (0 cases)"
+fi
+kunitconfigs+=(--kunitconfig="$REPO/kunit/$config.kunitconfig")
+common=(--build_dir="$build" "${kunitconfigs[@]}" --make_options="CC=ccache gcc" --jobs="$JOBS")
+
+t0=$(now)
+status=ok
+build_ok=1
+info "$config: building in $build (log: ${RESULTS}/$name.build.log)"
+if [[ $arch == um ]]; then
+	# kunit.py run does config + build + exec + parse; its build output and
+	# the parsed results go to the build log, the raw kernel log is
+	# $build/test.log.
+	rc=0
+	(cd "$src" && kunit_py "$src" run "${common[@]}" --timeout="$timeout" --json="$json") \
+		>"$RESULTS/$name.build.log" 2>&1 || rc=$?
+	if [[ -f $build/test.log && $(stat -c %Y "$build/test.log") -ge $t0 ]]; then
+		cp "$build/test.log" "$log"
+	else
+		build_ok=0
+	fi
+	[[ -s $json ]] || build_ok=0
+else
+	rc=0
+	(cd "$src" && kunit_py "$src" build --arch="$arch" "${common[@]}") \
+		>"$RESULTS/$name.build.log" 2>&1 || rc=$?
+	image=$build/arch/x86/boot/bzImage
+	if ((rc != 0)) || [[ ! -f $image ]]; then
+		build_ok=0
+	else
+		info "$config: booting $image in QEMU (TCG, timeout ${timeout}s)"
+		qemu=(qemu-system-x86_64 -accel tcg -nodefaults -nographic -serial stdio -no-reboot -m 2048
+			-kernel "$image" -append 'kunit.enable=1 console=ttyS0 kunit_shutdown=reboot panic=-1')
+		# qboot boots faster than SeaBIOS (kunit.py uses it too).
+		for rom in /usr/share/qemu/qboot.rom /usr/share/seabios/qboot.rom; do
+			[[ -f $rom ]] && { qemu+=(-bios "$rom"); break; }
+		done
+		qrc=0
+		timeout --kill-after=30 "$timeout" "${qemu[@]}" </dev/null >"$log" 2>&1 || qrc=$?
+		if ((qrc == 124 || qrc == 137)); then
+			status=timeout
+			info "$config: QEMU timed out after ${timeout}s"
+		fi
+		(cd "$src" && kunit_py "$src" parse --json="$json" "$log") >>"$RESULTS/$name.build.log" 2>&1 || true
+	fi
+fi
+seconds=$(($(now) - t0))
+
+passed=0 failed=0 crashed=0 skipped=0 errors=0
+if ((build_ok == 0)); then
+	status='build-failed'
+	tail -n 40 "$RESULTS/$name.build.log" >&2 || true
+	info "$config: build failed (see $RESULTS/$name.build.log)"
+elif [[ -s $json ]]; then
+	counts=$(kunit_counts "$json") || die "cannot read $json"
+	eval "$counts"
+else
+	[[ $status == timeout ]] || status='no-results'
+fi
+
+splats=0
+if [[ -f $log ]]; then
+	splats=$(splat_lines "$log" | wc -l)
+	if ((splats > 0)); then
+		info "$config: $splats kernel-log lines match the splat patterns, first ones:"
+		splat_lines "$log" | head -n 20 >&2
+	fi
+fi
+
+total=$((passed + failed + crashed + skipped))
+if [[ $status == ok ]]; then
+	if ((failed + crashed > 0)); then
+		status='tests-failed'
+	elif ((total == 0)) && [[ -f $series_kc ]]; then
+		status='no-tests'
+	elif ((splats > 0)); then
+		status=splats
+	fi
+fi
+# Items for the pass/fail count: each case, plus one failure for a broken
+# build or run, no tests or splats.
+extra_failed=0
+case $status in
+ok | tests-failed) ;;
+*) extra_failed=1 ;;
+esac
+[[ $status == tests-failed && $splats -gt 0 ]] && extra_failed=1
+{
+	printf 'config=%s\nsrc=%s\nbuild=%s\nstatus=%s\n' "$config" "$src" "$build" "$status"
+	printf 'passed=%d\nfailed=%d\ncrashed=%d\nskipped=%d\nerrors=%d\nsplats=%d\nextra_failed=%d\nseconds=%d\n' \
+		"$passed" "$failed" "$crashed" "$skipped" "$errors" "$splats" "$extra_failed" "$seconds"
+} >"$res.tmp"
+mv "$res.tmp" "$res"
+printf 'kunit %s: %d passed, %d failed, %d crashed, %d skipped, %d splat lines: %s (%d s)\n' \
+	"$name" "$passed" "$failed" "$crashed" "$skipped" "$splats" "$status" "$seconds"
+[[ $status == ok ]]
