@@ -8,7 +8,7 @@ set -euo pipefail
 
 pkgs=(
 	git make gcc libc6-dev bc flex bison libelf-dev libssl-dev
-	python3 python3-ply perl sparse coccinelle qemu-system-x86 ccache xz-utils
+	python3 python3-ply python3-git perl sparse coccinelle qemu-system-x86 ccache xz-utils
 	rsync cpio kmod shellcheck debian-archive-keyring apt dpkg
 	util-linux coreutils findutils
 )

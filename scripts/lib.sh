@@ -121,20 +121,30 @@ op_in_progress() {
 	[[ -e $gd/rebase-apply || -e $gd/rebase-merge || -e $gd/CHERRY_PICK_HEAD || -e $gd/MERGE_HEAD ]]
 }
 
-# Make sure $1 is a work tree of base.git; create it detached at the base
-# commit if it does not exist.
+# Make sure $1 is a work tree of the base: a clone of base.git sharing its
+# objects (git clone --shared), created detached at the base commit when it
+# does not exist.  (Not a "git worktree": the kernel's spdxcheck.py, run by
+# checkpatch, refuses a worktree of a bare repository.)
 ensure_worktree() {
-	local dir=$1
+	local dir=$1 want have
+	want=$(git -C "$BASE_GIT" rev-parse "$BASE_TAG^{commit}")
 	if [[ -e $dir ]]; then
 		git -C "$dir" rev-parse --git-dir >/dev/null 2>&1 ||
 			die "$dir exists but is not a git work tree (move it away)"
-		git -C "$dir" rev-parse -q --verify "refs/tags/$BASE_TAG^{commit}" >/dev/null ||
-			die "$dir is not a work tree of $BASE_GIT (no '$BASE_TAG' tag)"
+		have=$(git -C "$dir" rev-parse -q --verify "refs/tags/$BASE_TAG^{commit}" || true)
+		[[ $have == "$want" ]] ||
+			die "$dir is not a work tree of $BASE_GIT (its '$BASE_TAG' tag is not $want)"
 		return 0
 	fi
-	git -C "$BASE_GIT" worktree prune
 	info "checking out $BASE into $dir"
-	git -C "$BASE_GIT" worktree add -q --detach "$dir" "$BASE_TAG"
+	mkdir -p "$(dirname "$dir")"
+	rm -rf "$dir".tmp.*
+	local tmp
+	tmp=$(mktemp -d "$dir.tmp.XXXXXX")
+	git clone -q --shared --no-checkout "$BASE_GIT" "$tmp/tree"
+	git -C "$tmp/tree" checkout -q --detach "$BASE_TAG"
+	mv "$tmp/tree" "$dir"
+	rmdir "$tmp"
 }
 
 # git am the given patch files in $1.  On failure abort the am and die

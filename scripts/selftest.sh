@@ -17,19 +17,12 @@ base_init
 need_base
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/iommu-selftest.XXXXXX")
-tag=selftest-$$
+tag=series
 S=$T/repo
 pass=0
 fail=0
 
 cleanup() {
-	local w
-	for w in "$T/gen" "$T/work" "$T/check"; do
-		[[ -e $w ]] && git -C "$BASE_GIT" worktree remove --force "$w" 2>/dev/null
-	done
-	git -C "$BASE_GIT" worktree prune
-	git -C "$BASE_GIT" for-each-ref --format='%(refname:short)' "refs/heads/$tag*" |
-		while IFS= read -r b; do git -C "$BASE_GIT" branch -q -D "$b"; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -62,11 +55,12 @@ rsync -a --exclude=.git --exclude='/patches/' --exclude='/drivers-iommu/' --excl
 git -C "$S" init -q
 git -C "$S" add -A
 git -C "$S" commit -q -m scratch
-export WORK=$T/work CHECK_WORK=$T/check SERIES_BRANCH=$tag
+export WORK=$T/work CHECK_WORK=$T/check
 
 # The throwaway series.
 me="$(git config user.name) <$(git config user.email)>"
-git -C "$BASE_GIT" worktree add -q -b "$tag-gen" "$T/gen" "$BASE_TAG"
+ensure_worktree "$T/gen" 2>/dev/null
+git -C "$T/gen" checkout -q -b "$tag-gen"
 (
 	cd "$T/gen"
 	sed -i '0,/^#include/s//\/* iommu-series selftest: a trivial comment. *\/\n#include/' drivers/iommu/iommu.c
@@ -108,7 +102,7 @@ else
 fi
 git -C "$S" add -A
 git -C "$S" commit -q -m "throwaway series"
-git -C "$BASE_GIT" worktree remove --force "$T/gen"
+rm -rf "$T/gen"
 
 # apply, then apply again, then export: nothing changes.
 if out=$("$S/scripts/apply.sh" 2>&1) && [[ $(git -C "$WORK" rev-list --count "$BASE_TAG..$tag") -eq 2 ]] &&
