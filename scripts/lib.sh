@@ -12,6 +12,11 @@ v7.3   linux-source-7.3   trixie-backports   http://deb.debian.org/debian       
 v6.12  linux-source-6.12  bookworm-security  http://deb.debian.org/debian-security   main
 '
 
+# Where a sparse new enough for the kernel comes from when the installed one
+# is too old (v7.3 needs __typeof_unqual__: sparse > 0.6.4, which bookworm
+# lacks): the Debian source package, built into the cache.
+SPARSE_SOURCE='sparse sid http://deb.debian.org/debian main'
+
 PROG=${PROG:-$(basename "$0")}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BASE=${BASE:-v7.3}
@@ -330,4 +335,66 @@ compare_copies() {
 	done < <(cd "$REPO" && find drivers-iommu include-linux -type f 2>/dev/null | LC_ALL=C sort)
 	rm -rf "$tmp"
 	return "$rc"
+}
+
+# sparse_ok SRC SPARSE: is SPARSE good enough for the kernel tree SRC (the
+# kernel's own scripts/checker-valid.sh)?
+sparse_ok() {
+	[[ -x $(command -v "$2" || true) ]] || return 1
+	[[ ! -f $1/scripts/checker-valid.sh ]] ||
+		[[ $(sh "$1/scripts/checker-valid.sh" "$2" -m64 --arch=x86_64 2>/dev/null) == 1 ]]
+}
+
+# ensure_sparse SRC: print the path of a sparse that the kernel tree SRC
+# accepts: the installed one, or one built from the Debian source package
+# of SPARSE_SOURCE into $CACHE/tools (downloaded with a private apt
+# configuration, like the base).
+ensure_sparse() {
+	local src=$1 dir=$CACHE/tools/sparse pkg suite mirror comp apt tmp orig
+	if sparse_ok "$src" sparse; then
+		command -v sparse
+		return 0
+	fi
+	if [[ -x $dir/bin/sparse ]] && sparse_ok "$src" "$dir/bin/sparse"; then
+		printf '%s\n' "$dir/bin/sparse"
+		return 0
+	fi
+	read -r pkg suite mirror comp <<<"$SPARSE_SOURCE"
+	info "the installed sparse ($(sparse --version 2>/dev/null || echo none)) is too old for this kernel; building $pkg from Debian $suite sources into $dir"
+	apt=$CACHE/tools/apt
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$CACHE/tools"
+	printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s %s\n' \
+		"$mirror" "$suite" "$comp" >"$apt/sources.list"
+	local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache" -o Dir::State::status=/dev/null
+		-o APT::Sandbox::User=root -o Acquire::Languages=none -o Debug::NoLocking=1)
+	tmp=$(mktemp -d "$CACHE/tools/.sparse.XXXXXX")
+	if ! apt-get -qq "${opts[@]}" update >"$tmp/log" 2>&1 ||
+		! (cd "$tmp" && apt-get -qq "${opts[@]}" source --download-only "$pkg") >>"$tmp/log" 2>&1; then
+		cat "$tmp/log" >&2
+		rm -rf "$tmp"
+		info "could not download the Debian source package $pkg from $suite ($mirror)"
+		return 1
+	fi
+	orig=$(find "$tmp" -maxdepth 1 -name "${pkg}_*.orig.tar.*" | head -n 1)
+	mkdir "$tmp/src"
+	if [[ -z $orig ]] || ! tar -C "$tmp/src" --strip-components=1 -xf "$orig" ||
+		! make -C "$tmp/src" -s -j"$JOBS" sparse HAVE_LLVM=no HAVE_SQLITE=no HAVE_GTK=no HAVE_LIBXML=no >>"$tmp/log" 2>&1; then
+		tail -n 20 "$tmp/log" >&2
+		rm -rf "$tmp"
+		info "could not build $pkg from its Debian source package"
+		return 1
+	fi
+	mkdir -p "$tmp/out/bin"
+	cp "$tmp/src/sparse" "$tmp/out/bin/"
+	find "$tmp" -maxdepth 1 -name "${pkg}_*.dsc" -printf '%f\n' >"$tmp/out/source"
+	rm -rf "$dir"
+	mv "$tmp/out" "$dir"
+	rm -rf "$tmp"
+	if sparse_ok "$src" "$dir/bin/sparse"; then
+		printf '%s\n' "$dir/bin/sparse"
+	else
+		info "$dir/bin/sparse (from $(cat "$dir/source")) is not accepted by $src/scripts/checker-valid.sh either"
+		return 1
+	fi
 }
