@@ -8,7 +8,9 @@
 # the error paths (dirty work tree, committed work kept, patch that does not
 # apply, missing series, unknown base, missing package).  With
 # SELFTEST_KUNIT=1 also kunit.sh uml on the throwaway series, with
-# SELFTEST_CHECK=1 also check.sh (CHECK_KUNIT_CONFIGS applies).
+# SELFTEST_CHECK=1 also check.sh (CHECK_KUNIT_CONFIGS applies); with
+# SELFTEST_BAD=1 also check.sh on a third patch with a W=1, sparse,
+# kernel-doc and coccicheck problem (without the full-series KUnit runs).
 # Needs the base fetched (make fetch).  Ends with "N passed, N failed".
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -204,6 +206,53 @@ if [[ ${SELFTEST_CHECK:-0} == 1 ]]; then
 		ko "check.sh on the throwaway series" "$(grep -E '^FAIL|^ {6}' <<<"$out" | head -n 40)"
 	fi
 	printf '%s\n' "$out" | grep -E '^(PASS|FAIL) ' | sed 's/^/   | /'
+fi
+
+# A third patch with one problem for each per-patch check: check.sh must
+# report them (and only on that patch).
+if [[ ${SELFTEST_BAD:-0} == 1 ]]; then
+	git -C "$WORK" checkout -q "$tag"
+	cat >>"$WORK/drivers/iommu/iommu.c" <<'C'
+
+/**
+ * iommu_selftest_bad - a function for the pipeline self-test
+ * @n: size
+ */
+void *iommu_selftest_bad(size_t n)
+{
+	void *p;
+	int unused;
+
+	p = kmalloc(n, GFP_KERNEL);
+	if (!p)
+		return NULL;
+	memset(p, 0, n);
+	return p;
+}
+C
+	git -C "$WORK" commit -q -a -F - <<MSG
+iommu: add a bad function (selftest)
+
+Throwaway patch of the pipeline self-test with a W=1 warning, a sparse
+warning, a kernel-doc warning and a coccicheck report.
+
+Signed-off-by: $me
+MSG
+	"$S/scripts/export.sh" >/dev/null 2>&1
+	out=$(CHECK_KUNIT_CONFIGS='' "$S/scripts/check.sh" 2>&1) || true
+	printf '%s\n' "$out" | grep -E '^(PASS|FAIL) |^ {6}' | sed 's/^/   | /'
+	for c in w1 sparse kernel-doc coccicheck; do
+		if grep -q -E "^FAIL \[$BASE 3/3 [^]]*\] $c" <<<"$out"; then
+			ok "check.sh reports the bad patch's $c problem"
+		else
+			ko "check.sh reports the bad patch's $c problem"
+		fi
+	done
+	if grep -q -E "^FAIL \[$BASE [12]/3" <<<"$out"; then
+		ko "check.sh passes the two good patches" "$(grep -E "^FAIL \[$BASE [12]/3" <<<"$out")"
+	else
+		ok "check.sh passes the two good patches"
+	fi
 fi
 
 printf '%d passed, %d failed\n' "$pass" "$fail"
