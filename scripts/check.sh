@@ -207,6 +207,8 @@ if ((applied > 0)); then
 	done <"$basedir/all-touched"
 fi
 
+used_uml_dirs=
+uml_dir=$BUILD_ROOT/check-uml-none
 for ((k = 1; k <= N; k++)); do
 	L=$(label "$k")
 	if ((k > applied)); then
@@ -228,8 +230,15 @@ for ((k = 1; k <= N; k++)); do
 		[[ $f == *.c || $f == *.h ]] && srcfiles+=("$f")
 	done
 
-	# kunit-uml
-	if KUNIT_BUILD_DIR=$BUILD_ROOT/check-uml RESULT_NAME=check-uml-p$k \
+	# kunit-uml.  One build dir per version of drivers/iommu/.kunitconfig
+	# (none before the series adds it), so that going from patch to patch
+	# rebuilds incrementally instead of flipping one .config back and forth.
+	kc_key=none
+	[[ ! -f $CHECK_WORK/drivers/iommu/.kunitconfig ]] ||
+		kc_key=$(sha1sum <"$CHECK_WORK/drivers/iommu/.kunitconfig" | cut -c1-12)
+	uml_dir=$BUILD_ROOT/check-uml-$kc_key
+	used_uml_dirs+=" $uml_dir "
+	if KUNIT_BUILD_DIR=$uml_dir RESULT_NAME=check-uml-p$k \
 		"$REPO/scripts/kunit.sh" uml "$CHECK_WORK" >"$basedir/kunit.out" 2>&1; then
 		item PASS "$L" kunit-uml "$(tail -n 1 "$basedir/kunit.out")"
 	else
@@ -347,6 +356,13 @@ for ((k = 1; k <= N; k++)); do
 	fi
 done
 
+# UML build dirs of .kunitconfig versions the series no longer has.
+for d in "$BUILD_ROOT"/check-uml-*; do
+	[[ -d $d && $used_uml_dirs != *" $d "* ]] || continue
+	info "removing $d (no patch of the series uses that .kunitconfig)"
+	rm -rf "$d"
+done
+
 # ---------------------------------------------------------------------------
 # The full series.
 cw checkout -q --detach "$last"
@@ -367,7 +383,10 @@ for config in $KUNIT_CONFIGS; do
 		continue
 	fi
 	rc=0
-	KUNIT_BUILD_DIR=$BUILD_ROOT/check-$config RESULT_NAME=check-$config \
+	bdir=$BUILD_ROOT/check-$config
+	# uml: the build dir of the last patch (same tree: nothing to rebuild).
+	[[ $config != uml ]] || bdir=$uml_dir
+	KUNIT_BUILD_DIR=$bdir RESULT_NAME=check-$config \
 		"$REPO/scripts/kunit.sh" "$config" "$CHECK_WORK" >"$basedir/kunit.out" 2>&1 || rc=$?
 	r=$RESULTS/check-$config.txt
 	if [[ ! -f $r ]]; then
