@@ -177,7 +177,9 @@ fi
 
 # A sparse the tree accepts (bookworm's 0.6.4 is too old for v7.3).
 if sparse_bin=$(ensure_sparse "$CHECK_WORK"); then
-	info "sparse: $sparse_bin ($("$sparse_bin" --version))"
+	sparse_from=installed
+	[[ $sparse_bin != "$CACHE"/tools/* ]] || sparse_from="built from $(cat "$CACHE/tools/sparse/source" 2>/dev/null)"
+	info "sparse: $sparse_bin ($("$sparse_bin" --version), $sparse_from)"
 else
 	sparse_bin=
 fi
