@@ -88,6 +88,17 @@ diag() {
 		}' | LC_ALL=C sort
 }
 
+# strip_src: drop the check tree's path from tool output, so that cached
+# results do not depend on where the tree was.
+strip_src() {
+	awk -v src="$CHECK_WORK/" '{
+		line = $0
+		while ((p = index(line, src)) > 0)
+			line = substr(line, 1, p - 1) substr(line, p + length(src))
+		print line
+	}'
+}
+
 # new_lines BASEFILE NEWFILE: lines of NEWFILE not in BASEFILE (multiset).
 new_lines() {
 	LC_ALL=C comm -13 "$1" "$2"
@@ -97,7 +108,7 @@ new_lines() {
 # cached by (tree, object, .config).
 sparse_of() {
 	local obj=$1 key f
-	key=$(hash_of sparse "$(cw rev-parse 'HEAD^{tree}')" "$obj" "$config_hash" "$("$sparse_bin" --version)")
+	key=$(hash_of sparse-2 "$(cw rev-parse 'HEAD^{tree}')" "$obj" "$config_hash" "$("$sparse_bin" --version)")
 	f=$ccache_dir/sparse/$key
 	if [[ ! -f $f ]]; then
 		cp "$OBJ.config" "$OBJ/.config"
@@ -108,7 +119,8 @@ sparse_of() {
 			rm -f "$f.tmp"
 			return 0
 		fi
-		mv "$f.tmp" "$f"
+		strip_src <"$f.tmp" >"$f"
+		rm -f "$f.tmp"
 	fi
 	cat "$f"
 }
@@ -120,14 +132,14 @@ sparse_of() {
 # object make visits).
 cocci_of() {
 	local c=$1 key f t0 s=$CHECK_WORK
-	key=$(hash_of cocci "$(cw rev-parse "HEAD:$c")" "$c" "$(cw rev-parse 'HEAD:scripts/coccinelle')" \
+	key=$(hash_of cocci-2 "$(cw rev-parse "HEAD:$c")" "$c" "$(cw rev-parse 'HEAD:scripts/coccinelle')" \
 		"$(cw rev-parse 'HEAD:scripts/coccicheck')" "$(spatch --version | head -n 1)")
 	f=$ccache_dir/coccicheck/$key
 	if [[ ! -f $f ]]; then
 		t0=$(now)
 		(cd "$OBJ" && srctree=$s C=2 MODE=report DEBUG_FILE=/dev/null \
 			LINUXINCLUDE="-I$s/arch/x86/include -I./arch/x86/include/generated -I$s/include -I./include -I$s/arch/x86/include/uapi -I./arch/x86/include/generated/uapi -I$s/include/uapi -I./include/generated/uapi -include $s/include/linux/compiler-version.h -include $s/include/linux/kconfig.h" \
-			"$s/scripts/coccicheck" "$s/$c") >"$f.tmp" 2>&1 || true
+			"$s/scripts/coccicheck" "$s/$c") 2>&1 | strip_src >"$f.tmp" || true
 		mv "$f.tmp" "$f"
 		info "coccicheck $c ($(cw rev-parse --short HEAD)): $(($(now) - t0)) s"
 	fi
