@@ -66,8 +66,8 @@ base_init() {
 	BASE_GIT=$BASE_DIR/base.git
 	WORK=${WORK:-$BASE_DIR/work}
 	CHECK_WORK=${CHECK_WORK:-$BASE_DIR/check-work}
-	BUILD_ROOT=$BASE_DIR/build
-	RESULTS=$BASE_DIR/results
+	BUILD_ROOT=${BUILD_ROOT:-$BASE_DIR/build}
+	RESULTS=${RESULTS:-$BASE_DIR/results}
 	PATCH_DIR=$REPO/patches/$BASE
 	SERIES_FILE=$PATCH_DIR/series
 	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}

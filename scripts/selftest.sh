@@ -18,16 +18,24 @@ set -euo pipefail
 base_init
 need_base
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/iommu-selftest.XXXXXX")
+# A fixed place in the cache (not /tmp): the check tree, build dirs and
+# results of the self-test are kept between runs, apart from the real ones,
+# so that its builds are incremental and ccache hits.
+T=$BASE_DIR/selftest
+mkdir -p "$T"
+exec 8>"$T.lock"
+flock -n 8 || die "another selftest of $BASE is running ($T.lock)"
+rm -rf "$T/repo" "$T/work" "$T/gen" "$T/cache" "$T/series" "$T/iommu-selftest.h"
 tag=series
 S=$T/repo
 pass=0
 fail=0
 
 cleanup() {
-	rm -rf "$T"
+	rm -rf "$T/repo" "$T/work" "$T/gen" "$T/cache"
 }
 trap cleanup EXIT
+export BUILD_ROOT=$T/build RESULTS=$T/results
 
 ok() {
 	printf 'PASS %s\n' "$1"
