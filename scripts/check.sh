@@ -29,6 +29,8 @@ list=$(series_patches) || exit 1
 mapfile -t patches <<<"$list"
 need_base
 
+# One check at a time per check tree (it shares build dirs and results).
+lock 7 "$CHECK_WORK.lock" "the check tree $CHECK_WORK"
 mkdir -p "$RESULTS"
 items=$RESULTS/check-items.txt
 summary=$RESULTS/check-summary.txt

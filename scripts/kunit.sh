@@ -31,6 +31,7 @@ build=${KUNIT_BUILD_DIR:-$BUILD_ROOT/$config}
 name=${RESULT_NAME:-$config}
 timeout=${KUNIT_TIMEOUT:-$timeout_default}
 mkdir -p "$build" "$RESULTS" "$CCACHE_DIR"
+lock 6 "$build.lock" "the build dir $build"
 log=$RESULTS/$name.log
 json=$RESULTS/$name.json
 res=$RESULTS/$name.txt

@@ -400,3 +400,15 @@ ensure_sparse() {
 		return 1
 	fi
 }
+
+# lock FD FILE WHAT: take an exclusive lock on FILE with file descriptor FD,
+# waiting (and saying so) while another run holds it.
+lock() {
+	local fd=$1 file=$2 what=$3
+	mkdir -p "$(dirname "$file")"
+	eval "exec $fd>\"\$file\""
+	if ! flock -n "$fd"; then
+		info "waiting for another run using $what ($file)"
+		flock "$fd"
+	fi
+}
