@@ -47,6 +47,21 @@ fi
 kunitconfigs+=(--kunitconfig="$REPO/kunit/$config.kunitconfig")
 common=(--build_dir="$build" "${kunitconfigs[@]}" --make_options="CC=ccache gcc" --jobs="$JOBS")
 
+# kunit_step ARGS: kunit.py ARGS in the tree, output to the build log. A
+# cold build now and then ends in "Inconsistent kallsyms data"; the kernel's
+# own advice is an extra kallsyms pass, so try once more with it.
+kunit_step() {
+	local rc=0
+	(cd "$src" && kunit_py "$src" "$@") >"$RESULTS/$name.build.log" 2>&1 || rc=$?
+	if ((rc != 0)) && grep -q 'Inconsistent kallsyms data' "$RESULTS/$name.build.log"; then
+		info "$config: kallsyms needs an extra pass, building again"
+		rc=0
+		(cd "$src" && kunit_py "$src" "$@" --make_options=KALLSYMS_EXTRA_PASS=1) \
+			>"$RESULTS/$name.build.log" 2>&1 || rc=$?
+	fi
+	return "$rc"
+}
+
 t0=$(now)
 status=ok
 build_ok=1
@@ -56,8 +71,7 @@ if [[ $arch == um ]]; then
 	# the parsed results go to the build log, the raw kernel log is
 	# $build/test.log.
 	rc=0
-	(cd "$src" && kunit_py "$src" run "${common[@]}" --timeout="$timeout" --json="$json") \
-		>"$RESULTS/$name.build.log" 2>&1 || rc=$?
+	kunit_step run "${common[@]}" --timeout="$timeout" --json="$json" || rc=$?
 	if [[ -f $build/test.log && $(stat -c %Y "$build/test.log") -ge $t0 ]]; then
 		cp "$build/test.log" "$log"
 	else
@@ -66,8 +80,7 @@ if [[ $arch == um ]]; then
 	[[ -s $json ]] || build_ok=0
 else
 	rc=0
-	(cd "$src" && kunit_py "$src" build --arch="$arch" "${common[@]}") \
-		>"$RESULTS/$name.build.log" 2>&1 || rc=$?
+	kunit_step build --arch="$arch" "${common[@]}" || rc=$?
 	image=$build/arch/x86/boot/bzImage
 	if ((rc != 0)) || [[ ! -f $image ]]; then
 		build_ok=0
