@@ -7,6 +7,7 @@
 # files included) is refused; a previous branch head that differs from the
 # series is kept as branch series-prev-<date>.
 set -euo pipefail
+{ # Read the whole script before running it: editing it meanwhile is safe.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 base_init
@@ -77,3 +78,5 @@ if cl=$(cover_letter); then
 		g config "branch.$BRANCH.description" "$desc"
 	fi
 fi
+exit
+}

@@ -7,6 +7,7 @@
 # exits non-zero when anything failed.  Without bases (no patches/*/series
 # yet) only the scripts are checked.
 set -euo pipefail
+{ # Read the whole script before running it: editing it meanwhile is safe.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -61,3 +62,5 @@ printf '\n== summary (%d s)\n' "$(($(now) - t0))"
 printf '  %s\n' "${lines[@]}"
 printf '%d passed, %d failed\n' "$pass" "$fail"
 ((fail == 0))
+exit
+}

@@ -5,6 +5,7 @@
 # applied in the check work tree first; with REV (a commit of the check
 # work tree) that commit is used.
 set -euo pipefail
+{ # Read the whole script before running it: editing it meanwhile is safe.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 base_init
@@ -23,3 +24,5 @@ else
 	printf '%s\n' "$out" >&2
 	die "drivers-iommu/ or include-linux/ differ from the files the series adds (run: make export)"
 fi
+exit
+}

@@ -22,6 +22,7 @@
 # Results of sparse (by tree, object and .config) and coccicheck (by file
 # content) are cached in $CACHE/<base>/check-cache.
 set -euo pipefail
+{ # Read the whole script before running it: editing it meanwhile is safe.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 base_init
@@ -433,3 +434,5 @@ mv "$summary.tmp" "$summary"
 printf 'check %s: %d passed, %d failed (%d patches, %d applied; KUnit cases %d passed, %d failed; %d s)\n' \
 	"$BASE" "$n_pass" "$n_fail" "$N" "$applied" "$kunit_pass" "$kunit_fail" "$(($(now) - t_start))"
 ((n_fail == 0))
+exit
+}

@@ -3,6 +3,7 @@
 # installed it only runs dpkg-query; apt-get update runs only when something
 # is missing.
 set -euo pipefail
+{ # Read the whole script before running it: editing it meanwhile is safe.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -33,3 +34,5 @@ export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -q || die "apt-get update failed; cannot install ${missing[*]}"
 "${SUDO[@]}" apt-get install -q -y --no-install-recommends "${missing[@]}" </dev/null ||
 	die "apt-get install failed for: ${missing[*]}"
+exit
+}

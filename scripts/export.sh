@@ -8,6 +8,7 @@
 #                            under drivers/iommu/ and include/linux/
 # Refuses a dirty work tree.  Byte-stable: exporting twice changes nothing.
 set -euo pipefail
+{ # Read the whole script before running it: editing it meanwhile is safe.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 base_init
@@ -65,3 +66,5 @@ for d in drivers-iommu include-linux; do
 	find "$REPO/$d" -mindepth 1 -type d -empty -delete
 done
 info "exported $n patches of $WORK ($branch) to $PATCH_DIR; copies of $(added_files "$WORK" "$BASE_TAG" HEAD | wc -l) added files in drivers-iommu/ and include-linux/"
+exit
+}

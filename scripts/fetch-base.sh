@@ -8,6 +8,7 @@
 # present; everything is built in a temporary directory and renamed into
 # place last, so an interrupted run leaves nothing that looks valid.
 set -euo pipefail
+{ # Read the whole script before running it: editing it meanwhile is safe.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 base_init
@@ -169,3 +170,5 @@ printf 'package=%s\nversion=%s\nsuite=%s\nmirror=%s\ncommit=%s\n' \
 	"$BASE_PACKAGE" "$version" "$BASE_SUITE" "$BASE_MIRROR" "$commit" >"$tmp/base.git/$BASE_STAMP"
 mv "$tmp/base.git" "$BASE_GIT"
 info "base $BASE ready: $BASE_PACKAGE $version, commit $commit, in $BASE_GIT"
+exit
+}

@@ -13,6 +13,7 @@
 # Environment: KUNIT_BUILD_DIR (default $CACHE/<base>/build/CONFIG),
 # RESULT_NAME, KUNIT_TIMEOUT (seconds), JOBS (default 2).
 set -euo pipefail
+{ # Read the whole script before running it: editing it meanwhile is safe.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 base_init
@@ -151,3 +152,5 @@ mv "$res.tmp" "$res"
 printf 'kunit %s: %d passed, %d failed, %d crashed, %d skipped, %d splat lines: %s (%d s)\n' \
 	"$name" "$passed" "$failed" "$crashed" "$skipped" "$splats" "$status" "$seconds"
 [[ $status == ok ]]
+exit
+}

@@ -13,6 +13,7 @@
 # kernel-doc and coccicheck problem (without the full-series KUnit runs).
 # Needs the base fetched (make fetch).  Ends with "N passed, N failed".
 set -euo pipefail
+{ # Read the whole script before running it: editing it meanwhile is safe.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 base_init
@@ -31,6 +32,7 @@ S=$T/repo
 pass=0
 fail=0
 
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	rm -rf "$T/repo" "$T/work" "$T/gen" "$T/cache"
 }
@@ -265,3 +267,5 @@ fi
 
 printf '%d passed, %d failed\n' "$pass" "$fail"
 ((fail == 0))
+exit
+}

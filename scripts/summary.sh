@@ -2,6 +2,7 @@
 # summary.sh [CONFIG...]: short summary of the work tree of BASE and of its
 # last KUnit runs (default: uml).
 set -euo pipefail
+{ # Read the whole script before running it: editing it meanwhile is safe.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 base_init
@@ -25,3 +26,5 @@ for c in "${configs[@]}"; do
 		printf '   KUnit %s: no result yet\n' "$c"
 	fi
 done
+exit
+}
