@@ -10,10 +10,7 @@ set -euo pipefail
 { # Read the whole script before running it: editing it meanwhile is safe.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-base_init
-list=$(series_patches) || exit 1
-mapfile -t patches <<<"$list"
-need_base
+load_series
 
 if [[ -e $WORK ]]; then
 	ensure_worktree "$WORK"

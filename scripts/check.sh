@@ -25,10 +25,7 @@ set -euo pipefail
 { # Read the whole script before running it: editing it meanwhile is safe.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-base_init
-list=$(series_patches) || exit 1
-mapfile -t patches <<<"$list"
-need_base
+load_series
 
 # One check at a time per check tree (it shares build dirs and results).
 lock 7 "$CHECK_WORK.lock" "the check tree $CHECK_WORK"

@@ -89,6 +89,16 @@ base_version() {
 	cat "$BASE_DIR/version" 2>/dev/null || echo unknown
 }
 
+# load_series: base_init, the series' patch files in order in the array
+# patches, and the base must be fetched.
+load_series() {
+	local list
+	base_init
+	list=$(series_patches) || exit 1
+	mapfile -t patches <<<"$list"
+	need_base
+}
+
 # Print the patch files of the series, in order, one path a line.
 # Blank lines and '#' comments in the series file are ignored.
 series_patches() {
