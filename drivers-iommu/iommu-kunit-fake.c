@@ -36,6 +36,25 @@ static struct iommu_domain *kfake_drv_cur(struct kfake *fake,
 	return iommu_driver_get_domain_for_dev(dev);
 }
 
+/* Tells, and logs; the log is the test's, not a side effect for the core */
+static int kfake_test_dev(struct iommu_domain *domain, struct device *dev,
+			  ioasid_t pasid, struct iommu_domain *old)
+{
+	struct kfake_dev *kd = dev_iommu_priv_get(dev);
+	struct kfake_event ev = {
+		.op = KFAKE_TEST,
+		.dev = dev,
+		.domain = domain,
+		.old = old,
+		.pasid = pasid,
+	};
+
+	if (kd->refuse_domain == domain)
+		ev.ret = kd->refuse_err;
+	kfake_log(kfake_current, &ev);
+	return ev.ret;
+}
+
 static int kfake_attach_dev(struct iommu_domain *domain, struct device *dev,
 			    struct iommu_domain *old)
 {
@@ -132,6 +151,19 @@ static void kfake_domain_free(struct iommu_domain *domain)
 }
 
 static const struct iommu_domain_ops kfake_paging_ops = {
+	.test_dev = kfake_test_dev,
+	.attach_dev = kfake_attach_dev,
+	.set_dev_pasid = kfake_set_dev_pasid,
+	.map_pages = kfake_map_pages,
+	.unmap_pages = kfake_unmap_pages,
+	.iova_to_phys = kfake_iova_to_phys,
+	.flush_iotlb_all = kfake_flush_iotlb_all,
+	.iotlb_sync = kfake_iotlb_sync,
+	.free = kfake_domain_free,
+};
+
+/* Those of a driver without test_dev() */
+static const struct iommu_domain_ops kfake_paging_untested_ops = {
 	.attach_dev = kfake_attach_dev,
 	.set_dev_pasid = kfake_set_dev_pasid,
 	.map_pages = kfake_map_pages,
@@ -143,6 +175,7 @@ static const struct iommu_domain_ops kfake_paging_ops = {
 };
 
 static const struct iommu_domain_ops kfake_blocked_ops = {
+	.test_dev = kfake_test_dev,
 	.attach_dev = kfake_attach_dev,
 	.set_dev_pasid = kfake_set_dev_pasid,
 };
@@ -153,6 +186,7 @@ struct iommu_domain kfake_blocked_domain = {
 };
 
 static const struct iommu_domain_ops kfake_identity_ops = {
+	.test_dev = kfake_test_dev,
 	.attach_dev = kfake_attach_dev,
 };
 
@@ -171,6 +205,7 @@ static void kfake_identity_free(struct iommu_domain *domain)
 }
 
 static const struct iommu_domain_ops kfake_alloc_identity_ops = {
+	.test_dev = kfake_test_dev,
 	.attach_dev = kfake_attach_dev,
 	.free = kfake_identity_free,
 };
@@ -211,7 +246,8 @@ kfake_domain_alloc_paging_flags(struct device *dev, u32 flags,
 	paging = kzalloc_obj(*paging);
 	if (!paging)
 		return ERR_PTR(-ENOMEM);
-	paging->domain.ops = &kfake_paging_ops;
+	paging->domain.ops = fake->cfg.no_test_dev ?
+			     &kfake_paging_untested_ops : &kfake_paging_ops;
 	paging->domain.pgsize_bitmap = SZ_4K;
 	paging->domain.geometry.aperture_end = DMA_BIT_MASK(39);
 	paging->domain.geometry.force_aperture = true;
@@ -541,8 +577,9 @@ unsigned int kfake_count(struct kfake *fake, enum kfake_op op,
 	return n;
 }
 
-void kfake_expect_log(struct kunit *test, struct kfake *fake,
-		      const struct kfake_event *want, unsigned int nr)
+static void kfake_expect_ops(struct kunit *test, struct kfake *fake,
+			     const struct kfake_event *want, unsigned int nr,
+			     bool tests)
 {
 	unsigned int i, n = 0;
 
@@ -550,27 +587,42 @@ void kfake_expect_log(struct kunit *test, struct kfake *fake,
 	for (i = 0; i < fake->nr_events; i++) {
 		const struct kfake_event *ev = &fake->events[i];
 
-		if (ev->op != KFAKE_ATTACH && ev->op != KFAKE_SET_PASID)
+		if (ev->op != KFAKE_ATTACH && ev->op != KFAKE_SET_PASID &&
+		    (!tests || ev->op != KFAKE_TEST))
 			continue;
 		if (n < nr) {
 			const struct kfake_event *w = &want[n];
 
 			KUNIT_EXPECT_EQ_MSG(test, ev->op, w->op,
-					    "hw call %u", n);
+					    "call %u", n);
 			KUNIT_EXPECT_PTR_EQ_MSG(test, ev->dev, w->dev,
-						"hw call %u: device", n);
+						"call %u: device", n);
 			KUNIT_EXPECT_PTR_EQ_MSG(test, ev->domain, w->domain,
-						"hw call %u: domain", n);
+						"call %u: domain", n);
 			KUNIT_EXPECT_PTR_EQ_MSG(test, ev->old, w->old,
-						"hw call %u: old domain", n);
+						"call %u: old domain", n);
 			KUNIT_EXPECT_EQ_MSG(test, ev->pasid, w->pasid,
-					    "hw call %u: pasid", n);
+					    "call %u: pasid", n);
 			KUNIT_EXPECT_EQ_MSG(test, ev->ret, w->ret,
-					    "hw call %u: result", n);
+					    "call %u: result", n);
 		}
 		n++;
 	}
-	KUNIT_EXPECT_EQ_MSG(test, n, nr, "attach/set_dev_pasid calls");
+	KUNIT_EXPECT_EQ_MSG(test, n, nr, tests ?
+			    "test_dev/attach_dev/set_dev_pasid calls" :
+			    "attach_dev/set_dev_pasid calls");
+}
+
+void kfake_expect_log(struct kunit *test, struct kfake *fake,
+		      const struct kfake_event *want, unsigned int nr)
+{
+	kfake_expect_ops(test, fake, want, nr, false);
+}
+
+void kfake_expect_calls(struct kunit *test, struct kfake *fake,
+			const struct kfake_event *want, unsigned int nr)
+{
+	kfake_expect_ops(test, fake, want, nr, true);
 }
 
 bool kfake_default_is_dma(void)

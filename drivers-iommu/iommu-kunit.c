@@ -637,7 +637,8 @@ static void direct_allows_paging_domain(struct kunit *test)
 	iommu_domain_free(paging);
 }
 
-static void direct_device_reverts_group(struct kunit *test)
+/* The direct device refuses before its sibling is attached and reverted */
+static void direct_device_refused_before_group(struct kunit *test)
 {
 	const struct kfake_dev_cfg cfg = { .group = 1 };
 	const struct kfake_dev_cfg dcfg = { .group = 1, .direct = true };
@@ -650,9 +651,9 @@ static void direct_device_reverts_group(struct kunit *test)
 	kfake_clear_log(fake);
 	KUNIT_EXPECT_EQ(test, iommu_group_claim_dma_owner(group, &kfake_owner),
 			-EINVAL);
-	KFAKE_EXPECT_HW(test, fake,
-			KFAKE_ATTACH_EV(&kfake_blocked_domain, kd1, def),
-			KFAKE_ATTACH_EV(def, kd1, &kfake_blocked_domain));
+	KFAKE_EXPECT_NO_HW(test, fake);
+	KUNIT_EXPECT_FALSE(test, iommu_group_dma_owner_claimed(group));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd1), def);
 	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, def);
 	KUNIT_EXPECT_PTR_EQ(test, kd2->rid, def);
 }
@@ -1056,6 +1057,294 @@ static void pasid_blocks_dma_ownership(struct kunit *test)
 	iommu_domain_free(paging);
 }
 
+/* test_dev() */
+
+static const struct kfake_dev_cfg kfake_grouped = { .group = 1 };
+static const struct kfake_dev_cfg kfake_grouped_pasid = {
+	.group = 1,
+	.pasid_bits = 5,
+};
+
+/* Every device is asked, against what it has now, before any is attached */
+static void test_dev_before_group_attach(struct kunit *test)
+{
+	struct kfake *fake = fake_new(test, NULL);
+	struct kfake_dev *kd1 = kfake_add_dev(fake, &kfake_grouped);
+	struct kfake_dev *kd2 = kfake_add_dev(fake, &kfake_grouped);
+	struct iommu_group *group = kfake_group(test, kd1);
+	struct iommu_domain *def = kfake_cur(kd1);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd1);
+
+	kfake_clear_log(fake);
+	KUNIT_ASSERT_EQ(test, iommu_attach_group(paging, group), 0);
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_TEST_EV(paging, kd1, IOMMU_NO_PASID, def),
+			   KFAKE_TEST_EV(paging, kd2, IOMMU_NO_PASID, def),
+			   KFAKE_ATTACH_EV(paging, kd1, def),
+			   KFAKE_ATTACH_EV(paging, kd2, def));
+
+	/* Going back to the default domain is an attach like the others */
+	kfake_clear_log(fake);
+	iommu_detach_group(paging, group);
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_TEST_EV(def, kd1, IOMMU_NO_PASID, paging),
+			   KFAKE_ATTACH_EV(def, kd1, paging),
+			   KFAKE_TEST_EV(def, kd2, IOMMU_NO_PASID, paging),
+			   KFAKE_ATTACH_EV(def, kd2, paging));
+	iommu_domain_free(paging);
+}
+
+/* A refusal by the last device leaves the whole group as it was */
+static void test_dev_refusal_changes_nothing(struct kunit *test)
+{
+	struct kfake *fake = fake_new(test, NULL);
+	struct kfake_dev *kd1 = kfake_add_dev(fake, &kfake_grouped);
+	struct kfake_dev *kd2 = kfake_add_dev(fake, &kfake_grouped);
+	struct iommu_group *group = kfake_group(test, kd1);
+	struct iommu_domain *def = kfake_cur(kd1);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd1);
+
+	kd2->refuse_domain = paging;
+	kd2->refuse_err = -EINVAL;
+	kfake_clear_log(fake);
+	KUNIT_EXPECT_EQ(test, iommu_attach_group(paging, group), -EINVAL);
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_TEST_EV(paging, kd1, IOMMU_NO_PASID, def),
+			   KFAKE_TEST_FAIL_EV(paging, kd2, IOMMU_NO_PASID, def,
+					      -EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd1), def);
+	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, def);
+	KUNIT_EXPECT_PTR_EQ(test, kd2->rid, def);
+
+	/* The driver's code reaches the caller as it is */
+	kd2->refuse_err = -ENODEV;
+	KUNIT_EXPECT_EQ(test, iommu_attach_group(paging, group), -ENODEV);
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd1), def);
+	iommu_domain_free(paging);
+}
+
+static void test_dev_before_replace(struct kunit *test)
+{
+	struct kfake *fake = fake_new(test, NULL);
+	struct kfake_dev *kd = kfake_add_dev(fake, &kfake_plain);
+	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_domain *p1 = kfake_alloc_paging(test, kd);
+	struct iommu_domain *p2 = kfake_alloc_paging(test, kd);
+	struct iommu_attach_handle h1 = {}, h2 = {}, h3 = {}, h4 = {};
+
+	KUNIT_ASSERT_EQ(test, iommu_attach_group_handle(p1, group, &h1), 0);
+	kd->refuse_domain = p2;
+	kd->refuse_err = -EBUSY;
+	kfake_clear_log(fake);
+	KUNIT_EXPECT_EQ(test, iommu_replace_group_handle(group, p2, &h2),
+			-EBUSY);
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_TEST_FAIL_EV(p2, kd, IOMMU_NO_PASID, p1,
+					      -EBUSY));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), p1);
+	KUNIT_EXPECT_PTR_EQ(test,
+			    iommu_attach_handle_get(group, IOMMU_NO_PASID, 0),
+			    &h1);
+
+	kd->refuse_domain = NULL;
+	kfake_clear_log(fake);
+	KUNIT_EXPECT_EQ(test, iommu_replace_group_handle(group, p2, &h3), 0);
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_TEST_EV(p2, kd, IOMMU_NO_PASID, p1),
+			   KFAKE_ATTACH_EV(p2, kd, p1));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), p2);
+
+	/* Replacing a domain by itself attaches nothing and tests nothing */
+	kfake_clear_log(fake);
+	KUNIT_EXPECT_EQ(test, iommu_replace_group_handle(group, p2, &h4), 0);
+	KFAKE_EXPECT_NO_CALLS(test, fake);
+
+	iommu_detach_group_handle(p2, group);
+	iommu_domain_free(p1);
+	iommu_domain_free(p2);
+}
+
+static void test_dev_before_dma_ownership(struct kunit *test)
+{
+	struct kfake *fake = fake_new(test, NULL);
+	struct kfake_dev *kd = kfake_add_dev(fake, &kfake_plain);
+	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_domain *def = kfake_cur(kd);
+
+	kd->refuse_domain = &kfake_blocked_domain;
+	kd->refuse_err = -EINVAL;
+	kfake_clear_log(fake);
+	KUNIT_EXPECT_EQ(test, iommu_group_claim_dma_owner(group, &kfake_owner),
+			-EINVAL);
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_TEST_FAIL_EV(&kfake_blocked_domain, kd,
+					      IOMMU_NO_PASID, def, -EINVAL));
+	KUNIT_EXPECT_FALSE(test, iommu_group_dma_owner_claimed(group));
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, def);
+}
+
+/* A device joining a group with a domain is tested like an attach */
+static void test_dev_before_probe_joins_group(struct kunit *test)
+{
+	struct kfake *fake = fake_new(test, NULL);
+	struct kfake_dev *kd1 = kfake_add_dev(fake, &kfake_grouped);
+	struct iommu_group *group = kfake_group(test, kd1);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd1);
+	struct kfake_dev *kd2;
+
+	KUNIT_ASSERT_EQ(test, iommu_attach_group(paging, group), 0);
+	kfake_clear_log(fake);
+	kd2 = kfake_add_dev(fake, &kfake_grouped);
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_TEST_EV(paging, kd2, IOMMU_NO_PASID, NULL),
+			   KFAKE_ATTACH_EV(paging, kd2, NULL));
+	KUNIT_EXPECT_PTR_EQ(test, kd2->rid, paging);
+
+	kfake_remove_dev(fake, kd2);
+	iommu_detach_group(paging, group);
+	iommu_domain_free(paging);
+}
+
+static void test_dev_before_pasid_attach(struct kunit *test)
+{
+	struct kfake *fake = fake_new(test, NULL);
+	struct kfake_dev *kd1 = kfake_add_dev(fake, &kfake_grouped_pasid);
+	struct kfake_dev *kd2 = kfake_add_dev(fake, &kfake_grouped_pasid);
+	struct iommu_group *group = kfake_group(test, kd1);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd1);
+	struct iommu_attach_handle h = {};
+
+	kd2->refuse_domain = paging;
+	kd2->refuse_err = -EOPNOTSUPP;
+	kfake_clear_log(fake);
+	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(paging, kd1->dev, 3,
+							&h), -EOPNOTSUPP);
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_TEST_EV(paging, kd1, 3, NULL),
+			   KFAKE_TEST_FAIL_EV(paging, kd2, 3, NULL,
+					      -EOPNOTSUPP));
+	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd1, 3));
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 3, 0),
+			    ERR_PTR(-ENOENT));
+
+	kd2->refuse_domain = NULL;
+	kfake_clear_log(fake);
+	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(paging, kd1->dev, 3,
+							&h), 0);
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_TEST_EV(paging, kd1, 3, NULL),
+			   KFAKE_TEST_EV(paging, kd2, 3, NULL),
+			   KFAKE_PASID_EV(paging, kd1, 3, NULL),
+			   KFAKE_PASID_EV(paging, kd2, 3, NULL));
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 3, 0), &h);
+
+	iommu_detach_device_pasid(paging, kd1->dev, 3);
+	iommu_domain_free(paging);
+}
+
+static void test_dev_before_pasid_replace(struct kunit *test)
+{
+	struct kfake *fake = fake_new(test, NULL);
+	struct kfake_dev *kd = kfake_add_dev(fake, &kfake_pasid_dev);
+	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_domain *p1 = kfake_alloc_paging(test, kd);
+	struct iommu_domain *p2 = kfake_alloc_paging(test, kd);
+	struct iommu_attach_handle h1 = {}, h2 = {}, h3 = {};
+
+	KUNIT_ASSERT_EQ(test, iommu_attach_device_pasid(p1, kd->dev, 4, &h1),
+			0);
+	kd->refuse_domain = p2;
+	kd->refuse_err = -EINVAL;
+	kfake_clear_log(fake);
+	KUNIT_EXPECT_EQ(test, iommu_replace_device_pasid(p2, kd->dev, 4, &h2),
+			-EINVAL);
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_TEST_FAIL_EV(p2, kd, 4, p1, -EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 4), p1);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 4, 0), &h1);
+
+	kd->refuse_domain = NULL;
+	kfake_clear_log(fake);
+	KUNIT_EXPECT_EQ(test, iommu_replace_device_pasid(p2, kd->dev, 4, &h3),
+			0);
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_TEST_EV(p2, kd, 4, p1),
+			   KFAKE_PASID_EV(p2, kd, 4, p1));
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 4, 0), &h3);
+
+	iommu_detach_device_pasid(p2, kd->dev, 4);
+	iommu_domain_free(p1);
+	iommu_domain_free(p2);
+}
+
+static void test_dev_before_deferred_attach(struct kunit *test)
+{
+	const struct kfake_dev_cfg cfg = { .deferred = true };
+	struct kfake *fake = fake_new(test, NULL);
+	struct kfake_dev *kd = kfake_add_dev(fake, &cfg);
+	struct iommu_domain *def = kfake_cur(kd);
+
+	kd->refuse_domain = def;
+	kd->refuse_err = -ENODEV;
+	kfake_clear_log(fake);
+	KUNIT_EXPECT_EQ(test, iommu_deferred_attach(kd->dev, def), -ENODEV);
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_TEST_FAIL_EV(def, kd, IOMMU_NO_PASID, NULL,
+					      -ENODEV));
+	KUNIT_EXPECT_TRUE(test, kd->dev->iommu->attach_deferred);
+
+	kd->refuse_domain = NULL;
+	kfake_clear_log(fake);
+	KUNIT_EXPECT_EQ(test, iommu_deferred_attach(kd->dev, def), 0);
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_TEST_EV(def, kd, IOMMU_NO_PASID, NULL),
+			   KFAKE_ATTACH_EV(def, kd, NULL));
+
+	/* The DMA API fast path asks nothing */
+	kfake_clear_log(fake);
+	KUNIT_EXPECT_EQ(test, iommu_deferred_attach(kd->dev, def), 0);
+	KFAKE_EXPECT_NO_CALLS(test, fake);
+}
+
+/* A driver without test_dev() keeps the checks of the core, and attaches */
+static void test_dev_optional(struct kunit *test)
+{
+	const struct kfake_cfg cfg = {
+		.release = KFAKE_RELEASE_BLOCKED,
+		.max_pasids = 64,
+		.no_test_dev = true,
+	};
+	const struct kfake_dev_cfg dcfg = { .direct = true };
+	struct kfake *fake = fake_new(test, &cfg);
+	struct kfake_dev *kd = kfake_add_dev(fake, &kfake_pasid_dev);
+	struct kfake_dev *direct = kfake_add_dev(fake, &dcfg);
+	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_domain *def = kfake_cur(kd);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
+	struct iommu_domain *foreign = kfake_alloc_foreign(test);
+
+	kfake_clear_log(fake);
+	KUNIT_ASSERT_EQ(test, iommu_attach_group(paging, group), 0);
+	KUNIT_ASSERT_EQ(test, iommu_attach_device_pasid(paging, kd->dev, 1,
+							NULL), 0);
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_ATTACH_EV(paging, kd, def),
+			   KFAKE_PASID_EV(paging, kd, 1, NULL));
+	iommu_detach_device_pasid(paging, kd->dev, 1);
+	iommu_detach_group(paging, group);
+
+	kfake_clear_log(fake);
+	KUNIT_EXPECT_EQ(test, iommu_attach_group(foreign, group), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(foreign, kd->dev, 1,
+							NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test,
+			iommu_group_claim_dma_owner(kfake_group(test, direct),
+						    &kfake_owner),
+			-EINVAL);
+	KFAKE_EXPECT_NO_HW(test, fake);
+	iommu_domain_free(paging);
+}
+
 static int kfake_bus_init(struct kunit_suite *suite)
 {
 	return bus_register(&kfake_bus);
@@ -1120,7 +1409,7 @@ static struct kunit_case iommu_attach_cases[] = {
 	KUNIT_CASE(direct_rejects_dma_ownership),
 	KUNIT_CASE(direct_rejects_blocking_paging_domain),
 	KUNIT_CASE(direct_allows_paging_domain),
-	KUNIT_CASE(direct_device_reverts_group),
+	KUNIT_CASE(direct_device_refused_before_group),
 	KUNIT_CASE(dma_owner_blocks_group),
 	KUNIT_CASE(dma_owner_without_blocked_domain),
 	{}
@@ -1171,9 +1460,29 @@ static struct kunit_suite iommu_pasid_suite = {
 	.test_cases = iommu_pasid_cases,
 };
 
+static struct kunit_case iommu_test_dev_cases[] = {
+	KUNIT_CASE(test_dev_before_group_attach),
+	KUNIT_CASE(test_dev_refusal_changes_nothing),
+	KUNIT_CASE(test_dev_before_replace),
+	KUNIT_CASE(test_dev_before_dma_ownership),
+	KUNIT_CASE(test_dev_before_probe_joins_group),
+	KUNIT_CASE(test_dev_before_pasid_attach),
+	KUNIT_CASE(test_dev_before_pasid_replace),
+	KUNIT_CASE(test_dev_before_deferred_attach),
+	KUNIT_CASE(test_dev_optional),
+	{}
+};
+
+static struct kunit_suite iommu_test_dev_suite = {
+	.name = "iommu_core_test_dev",
+	.suite_init = kfake_bus_init,
+	.suite_exit = kfake_bus_exit,
+	.test_cases = iommu_test_dev_cases,
+};
+
 kunit_test_suites(&iommu_probe_suite, &iommu_release_suite,
 		  &iommu_attach_suite, &iommu_deferred_suite,
-		  &iommu_pasid_suite);
+		  &iommu_pasid_suite, &iommu_test_dev_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the IOMMU core");
 MODULE_LICENSE("GPL");

@@ -12,6 +12,7 @@
 
 #include <kunit/test.h>
 #include <linux/iommu.h>
+#include <linux/pci.h>
 #include <linux/xarray.h>
 
 enum kfake_release {
@@ -35,6 +36,8 @@ struct kfake_cfg {
 	bool query_driver_domain;
 	/* domain_alloc_paging_flags() fails with -ENOMEM */
 	bool fail_paging_alloc;
+	/* Paging domains have no test_dev(), as in a driver without one */
+	bool no_test_dev;
 };
 
 /* What one device looks like to the driver */
@@ -60,6 +63,7 @@ enum kfake_op {
 	KFAKE_RELEASE,
 	KFAKE_ALLOC,
 	KFAKE_FREE,
+	KFAKE_TEST,
 };
 
 struct kfake_event {
@@ -97,6 +101,9 @@ struct kfake_dev {
 	/* Error injection: attaching @fail_domain fails with @fail_err */
 	struct iommu_domain *fail_domain;
 	int fail_err;
+	/* test_dev() of @refuse_domain fails with @refuse_err */
+	struct iommu_domain *refuse_domain;
+	int refuse_err;
 };
 
 struct kfake {
@@ -145,6 +152,8 @@ unsigned int kfake_count(struct kfake *fake, enum kfake_op op,
 			 struct device *dev);
 void kfake_expect_log(struct kunit *test, struct kfake *fake,
 		      const struct kfake_event *want, unsigned int nr);
+void kfake_expect_calls(struct kunit *test, struct kfake *fake,
+			const struct kfake_event *want, unsigned int nr);
 
 /* The domain the core holds for the device's group */
 static inline struct iommu_domain *kfake_cur(struct kfake_dev *kd)
@@ -173,6 +182,12 @@ bool kfake_default_is_dma(void);
 #define KFAKE_PASID_EV(_dom, _kd, _pasid, _old)				\
 	{ .op = KFAKE_SET_PASID, .domain = (_dom), .dev = (_kd)->dev,	\
 	  .pasid = (_pasid), .old = (_old) }
+#define KFAKE_TEST_EV(_dom, _kd, _pasid, _old)				\
+	{ .op = KFAKE_TEST, .domain = (_dom), .dev = (_kd)->dev,	\
+	  .pasid = (_pasid), .old = (_old) }
+#define KFAKE_TEST_FAIL_EV(_dom, _kd, _pasid, _old, _err)		\
+	{ .op = KFAKE_TEST, .domain = (_dom), .dev = (_kd)->dev,	\
+	  .pasid = (_pasid), .old = (_old), .ret = (_err) }
 #define KFAKE_EXPECT_HW(_test, _fake, ...)				\
 	do {								\
 		const struct kfake_event __want[] = { __VA_ARGS__ };	\
@@ -182,5 +197,62 @@ bool kfake_default_is_dma(void);
 	} while (0)
 #define KFAKE_EXPECT_NO_HW(_test, _fake)				\
 	kfake_expect_log(_test, _fake, NULL, 0)
+
+/* The same, test_dev() calls included */
+#define KFAKE_EXPECT_CALLS(_test, _fake, ...)				\
+	do {								\
+		const struct kfake_event __want[] = { __VA_ARGS__ };	\
+									\
+		kfake_expect_calls(_test, _fake, __want,		\
+				   ARRAY_SIZE(__want));			\
+	} while (0)
+#define KFAKE_EXPECT_NO_CALLS(_test, _fake)				\
+	kfake_expect_calls(_test, _fake, NULL, 0)
+
+/*
+ * PCIe functions behind a software host bridge, which the fake driver
+ * translates for (iommu-reset-kunit.c, built with CONFIG_PCI)
+ */
+#define KPCI_NR_FN	4
+
+struct kpci_fn {
+	unsigned int devfn;
+	bool ats;
+	bool pasid;
+	/* Width of the PASID capability, 0 for the default of 5 bits */
+	unsigned int pasid_bits;
+	/* devfn this function also issues DMA as, or -1 */
+	int alias;
+	struct kfake_dev_cfg cfg;
+};
+
+struct kpci {
+	struct kfake *fake;
+	struct pci_host_bridge *bridge;
+	struct notifier_block nb;
+#ifdef CONFIG_X86
+	struct pci_sysdata sysdata;
+#endif
+	struct resource busn;
+	const struct kpci_fn *fns;
+	unsigned int nr_fns;
+	struct pci_dev *pdev[KPCI_NR_FN];
+	struct kfake_dev *kd[KPCI_NR_FN];
+	u8 cfg[KPCI_NR_FN][PCI_CFG_SPACE_EXP_SIZE];
+	bool present[KPCI_NR_FN];
+};
+
+#define KPCI_FN(_devfn, _ats, _pasid, ...)				\
+	{ .devfn = (_devfn), .ats = (_ats), .pasid = (_pasid),		\
+	  .alias = -1, .cfg = { __VA_ARGS__ } }
+
+/*
+ * Register a fake IOMMU driver with @fcfg and a host bridge with the @nr
+ * functions @fns, which the PCI core then adds and the IOMMU core probes.
+ * Skips the test where they cannot be emulated. Everything is torn down when
+ * the test ends.
+ */
+struct kpci *kpci_create(struct kunit *test, const struct kfake_cfg *fcfg,
+			 const struct kpci_fn *fns, unsigned int nr);
 
 #endif /* __IOMMU_KUNIT_H */

@@ -26,7 +26,6 @@
 #define KPCI_DOMAIN	0
 #define KPCI_BUSNR	0x20
 #endif
-#define KPCI_NR_FN	4
 #define KPCI_VENDOR	0xabcd
 #define KPCI_DEVICE	0x1234
 
@@ -34,31 +33,6 @@
 #define KPCI_ATS_CAP	0x100
 #define KPCI_PASID_CAP	0x110
 #define KPCI_PASID_BITS	5
-
-struct kpci_fn {
-	unsigned int devfn;
-	bool ats;
-	bool pasid;
-	/* devfn this function also issues DMA as, or -1 */
-	int alias;
-	struct kfake_dev_cfg cfg;
-};
-
-struct kpci {
-	struct kfake *fake;
-	struct pci_host_bridge *bridge;
-	struct notifier_block nb;
-#ifdef CONFIG_X86
-	struct pci_sysdata sysdata;
-#endif
-	struct resource busn;
-	const struct kpci_fn *fns;
-	unsigned int nr_fns;
-	struct pci_dev *pdev[KPCI_NR_FN];
-	struct kfake_dev *kd[KPCI_NR_FN];
-	u8 cfg[KPCI_NR_FN][PCI_CFG_SPACE_EXP_SIZE];
-	bool present[KPCI_NR_FN];
-};
 
 static struct kpci *kpci_current;
 static int kpci_owner;
@@ -121,6 +95,11 @@ static struct pci_ops kpci_ops = {
 	.write = kpci_write,
 };
 
+static unsigned int kpci_pasid_bits(const struct kpci_fn *fn)
+{
+	return fn->pasid_bits ? fn->pasid_bits : KPCI_PASID_BITS;
+}
+
 static void kpci_put16(u8 *cfg, int where, u16 val)
 {
 	cfg[where] = val & 0xff;
@@ -161,7 +140,8 @@ static void kpci_build_fn(struct kpci *kp, const struct kpci_fn *fn,
 		kpci_put32(cfg, KPCI_PASID_CAP,
 			   PCI_EXT_CAP_ID_PASID | (1 << 16));
 		kpci_put16(cfg, KPCI_PASID_CAP + PCI_PASID_CAP,
-			   FIELD_PREP(PCI_PASID_CAP_WIDTH, KPCI_PASID_BITS));
+			   FIELD_PREP(PCI_PASID_CAP_WIDTH,
+				      kpci_pasid_bits(fn)));
 	}
 	kp->present[fn->devfn] = true;
 }
@@ -207,9 +187,8 @@ static void kpci_destroy(void *data)
 	kpci_current = NULL;
 }
 
-static struct kpci *kpci_create(struct kunit *test,
-				const struct kfake_cfg *fcfg,
-				const struct kpci_fn *fns, unsigned int nr)
+struct kpci *kpci_create(struct kunit *test, const struct kfake_cfg *fcfg,
+			 const struct kpci_fn *fns, unsigned int nr)
 {
 	struct pci_dev *pdev;
 	struct kpci *kp;
@@ -289,15 +268,12 @@ static struct kpci *kpci_create(struct kunit *test,
 		if (fns[i].pasid && kp->pdev[i]->dev.iommu)
 			KUNIT_ASSERT_EQ(test,
 					kp->pdev[i]->dev.iommu->max_pasids,
-					1U << KPCI_PASID_BITS);
+					min(1U << kpci_pasid_bits(&fns[i]),
+					    fcfg->max_pasids));
 	}
 	kfake_clear_log(kp->fake);
 	return kp;
 }
-
-#define KPCI_FN(_devfn, _ats, _pasid, ...)				\
-	{ .devfn = (_devfn), .ats = (_ats), .pasid = (_pasid),		\
-	  .alias = -1, .cfg = { __VA_ARGS__ } }
 
 static const struct kfake_cfg kpci_dflt = {
 	.release = KFAKE_RELEASE_BLOCKED,
@@ -480,67 +456,6 @@ static void reset_two_devices_of_group(struct kunit *test)
 	iommu_domain_free(paging);
 }
 
-static void reset_attach_during_reset_busy(struct kunit *test)
-{
-	struct kpci *kp = kpci_create(test, &kpci_dflt, kpci_one_ats, 1);
-	struct kfake_dev *kd = kp->kd[0];
-	struct iommu_group *group = kfake_group(test, kd);
-	struct iommu_domain *def = kfake_cur(kd);
-	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
-
-	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
-	kfake_clear_log(kp->fake);
-	KUNIT_EXPECT_EQ(test, iommu_attach_group(paging, group), -EBUSY);
-	KFAKE_EXPECT_NO_HW(test, kp->fake);
-	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), def);
-
-	pci_dev_reset_iommu_done(kp->pdev[0]);
-	KFAKE_EXPECT_HW(test, kp->fake,
-			KFAKE_ATTACH_EV(def, kd, &kfake_blocked_domain));
-	iommu_domain_free(paging);
-}
-
-static void reset_replace_during_reset_busy(struct kunit *test)
-{
-	struct kpci *kp = kpci_create(test, &kpci_dflt, kpci_one_ats, 1);
-	struct kfake_dev *kd = kp->kd[0];
-	struct iommu_group *group = kfake_group(test, kd);
-	struct iommu_domain *p1 = kfake_alloc_paging(test, kd);
-	struct iommu_domain *p2 = kfake_alloc_paging(test, kd);
-	struct iommu_attach_handle h1 = {}, h2 = {};
-
-	KUNIT_ASSERT_EQ(test, iommu_attach_group_handle(p1, group, &h1), 0);
-	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
-	kfake_clear_log(kp->fake);
-	KUNIT_EXPECT_EQ(test, iommu_replace_group_handle(group, p2, &h2),
-			-EBUSY);
-	KFAKE_EXPECT_NO_HW(test, kp->fake);
-	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), p1);
-
-	pci_dev_reset_iommu_done(kp->pdev[0]);
-	KFAKE_EXPECT_HW(test, kp->fake,
-			KFAKE_ATTACH_EV(p1, kd, &kfake_blocked_domain));
-	iommu_detach_group_handle(p1, group);
-	iommu_domain_free(p1);
-	iommu_domain_free(p2);
-}
-
-static void reset_pasid_attach_during_reset_busy(struct kunit *test)
-{
-	struct kpci *kp = kpci_create(test, &kpci_dflt, kpci_one_pasid, 1);
-	struct kfake_dev *kd = kp->kd[0];
-	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
-
-	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
-	kfake_clear_log(kp->fake);
-	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(paging, kd->dev, 1,
-							NULL), -EBUSY);
-	KFAKE_EXPECT_NO_HW(test, kp->fake);
-	pci_dev_reset_iommu_done(kp->pdev[0]);
-	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 1));
-	iommu_domain_free(paging);
-}
-
 static void reset_detach_during_reset(struct kunit *test)
 {
 	static const struct kpci_fn fns[] = {
@@ -643,10 +558,21 @@ static void reset_deferred_attach_still_pending(struct kunit *test)
 	kd = kp->kd[0];
 	KUNIT_ASSERT_PTR_EQ(test, kfake_cur(kd), &kfake_blocked_domain);
 	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
+
+	/* Refused as at any other time ... */
+	kd->refuse_domain = &kfake_blocked_domain;
+	kd->refuse_err = -EINVAL;
 	KUNIT_EXPECT_EQ(test, iommu_deferred_attach(kd->dev,
 						    &kfake_blocked_domain),
-			-EBUSY);
-	KFAKE_EXPECT_NO_HW(test, kp->fake);
+			-EINVAL);
+	/* ... or accepted, but the device waits for done() */
+	kd->refuse_domain = NULL;
+	kfake_clear_log(kp->fake);
+	KUNIT_EXPECT_EQ(test, iommu_deferred_attach(kd->dev,
+						    &kfake_blocked_domain), 0);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_TEST_EV(&kfake_blocked_domain, kd,
+					 IOMMU_NO_PASID, NULL));
 
 	pci_dev_reset_iommu_done(kp->pdev[0]);
 	KFAKE_EXPECT_NO_HW(test, kp->fake);
@@ -722,8 +648,9 @@ static void reset_driver_sees_blocking_domain(struct kunit *test)
 	kfake_clear_log(kp->fake);
 	KUNIT_ASSERT_EQ(test, iommu_attach_device_pasid(paging, kd->dev, 1,
 							NULL), 0);
-	KUNIT_ASSERT_EQ(test, kp->fake->nr_events, 1);
-	KUNIT_EXPECT_PTR_EQ(test, ev[0].drv_cur, def);
+	/* test_dev(), then set_dev_pasid() */
+	KUNIT_ASSERT_EQ(test, kp->fake->nr_events, 2);
+	KUNIT_EXPECT_PTR_EQ(test, ev[1].drv_cur, def);
 
 	kfake_clear_log(kp->fake);
 	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
@@ -845,10 +772,151 @@ static void reset_ats_only_function_skips_pasids(struct kunit *test)
 	iommu_domain_free(paging);
 }
 
-static void reset_pasid_replace_during_reset_busy(struct kunit *test)
+/*
+ * Attach, replace and detach during a reset: the core tests the domain as at
+ * any other time, records it and attaches it to the devices not being reset;
+ * the device being reset gets it from done(), and nothing before.
+ */
+static void reset_attach_during_reset(struct kunit *test)
+{
+	struct kpci *kp = kpci_create(test, &kpci_dflt, kpci_one_ats, 1);
+	struct kfake_dev *kd = kp->kd[0];
+	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_domain *def = kfake_cur(kd);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
+
+	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
+	kfake_clear_log(kp->fake);
+	KUNIT_EXPECT_EQ(test, iommu_attach_group(paging, group), 0);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_TEST_EV(paging, kd, IOMMU_NO_PASID,
+					 &kfake_blocked_domain));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), paging);
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, &kfake_blocked_domain);
+
+	kfake_clear_log(kp->fake);
+	pci_dev_reset_iommu_done(kp->pdev[0]);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_ATTACH_EV(paging, kd, &kfake_blocked_domain));
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, paging);
+
+	iommu_detach_group(paging, group);
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, def);
+	iommu_domain_free(paging);
+}
+
+/* An incompatible domain fails with the code it gets outside a reset */
+static void reset_attach_refused_during_reset(struct kunit *test)
 {
 	struct kpci *kp = kpci_create(test, &kpci_dflt, kpci_one_pasid, 1);
 	struct kfake_dev *kd = kp->kd[0];
+	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_domain *def = kfake_cur(kd);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
+	struct iommu_domain *foreign = kfake_alloc_foreign(test);
+
+	kd->refuse_domain = paging;
+	kd->refuse_err = -EINVAL;
+	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
+	kfake_clear_log(kp->fake);
+	KUNIT_EXPECT_EQ(test, iommu_attach_group(paging, group), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(paging, kd->dev, 1,
+							NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iommu_attach_group(foreign, group), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(foreign, kd->dev, 1,
+							NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(def, kd->dev,
+							1U << KPCI_PASID_BITS,
+							NULL),
+			def->ops->set_dev_pasid ? -EINVAL : -EOPNOTSUPP);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_TEST_FAIL_EV(paging, kd, IOMMU_NO_PASID,
+					      &kfake_blocked_domain, -EINVAL),
+			   KFAKE_TEST_FAIL_EV(paging, kd, 1,
+					      &kfake_blocked_domain, -EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), def);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 1, 0),
+			    ERR_PTR(-ENOENT));
+
+	kfake_clear_log(kp->fake);
+	pci_dev_reset_iommu_done(kp->pdev[0]);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_ATTACH_EV(def, kd, &kfake_blocked_domain));
+	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 1));
+	iommu_domain_free(paging);
+}
+
+/* Only the domain last asked for reaches the device, once */
+static void reset_replace_during_reset(struct kunit *test)
+{
+	struct kpci *kp = kpci_create(test, &kpci_dflt, kpci_one_ats, 1);
+	struct kfake_dev *kd = kp->kd[0];
+	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_domain *p1 = kfake_alloc_paging(test, kd);
+	struct iommu_domain *p2 = kfake_alloc_paging(test, kd);
+	struct iommu_domain *p3 = kfake_alloc_paging(test, kd);
+	struct iommu_attach_handle h1 = {}, h2 = {}, h3 = {};
+
+	KUNIT_ASSERT_EQ(test, iommu_attach_group_handle(p1, group, &h1), 0);
+	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
+	kfake_clear_log(kp->fake);
+	KUNIT_EXPECT_EQ(test, iommu_replace_group_handle(group, p2, &h2), 0);
+	KUNIT_EXPECT_EQ(test, iommu_replace_group_handle(group, p3, &h3), 0);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_TEST_EV(p2, kd, IOMMU_NO_PASID,
+					 &kfake_blocked_domain),
+			   KFAKE_TEST_EV(p3, kd, IOMMU_NO_PASID,
+					 &kfake_blocked_domain));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), p3);
+	KUNIT_EXPECT_PTR_EQ(test,
+			    iommu_attach_handle_get(group, IOMMU_NO_PASID, 0),
+			    &h3);
+
+	kfake_clear_log(kp->fake);
+	pci_dev_reset_iommu_done(kp->pdev[0]);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_ATTACH_EV(p3, kd, &kfake_blocked_domain));
+	iommu_detach_group_handle(p3, group);
+	iommu_domain_free(p1);
+	iommu_domain_free(p2);
+	iommu_domain_free(p3);
+}
+
+static void reset_pasid_attach_during_reset(struct kunit *test)
+{
+	struct kpci *kp = kpci_create(test, &kpci_dflt, kpci_one_pasid, 1);
+	struct kfake_dev *kd = kp->kd[0];
+	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_domain *def = kfake_cur(kd);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
+	struct iommu_attach_handle h = {};
+
+	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
+	kfake_clear_log(kp->fake);
+	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(paging, kd->dev, 1,
+							&h), 0);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_TEST_EV(paging, kd, 1, &kfake_blocked_domain));
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 1, 0), &h);
+	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 1));
+
+	kfake_clear_log(kp->fake);
+	pci_dev_reset_iommu_done(kp->pdev[0]);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_ATTACH_EV(def, kd, &kfake_blocked_domain),
+			   KFAKE_PASID_EV(paging, kd, 1,
+					  &kfake_blocked_domain));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), paging);
+	iommu_detach_device_pasid(paging, kd->dev, 1);
+	iommu_domain_free(paging);
+}
+
+static void reset_pasid_replace_during_reset(struct kunit *test)
+{
+	struct kpci *kp = kpci_create(test, &kpci_dflt, kpci_one_pasid, 1);
+	struct kfake_dev *kd = kp->kd[0];
+	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_domain *def = kfake_cur(kd);
 	struct iommu_domain *p1 = kfake_alloc_paging(test, kd);
 	struct iommu_domain *p2 = kfake_alloc_paging(test, kd);
 	struct iommu_attach_handle h1 = {}, h2 = {};
@@ -858,16 +926,134 @@ static void reset_pasid_replace_during_reset_busy(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
 	kfake_clear_log(kp->fake);
 	KUNIT_EXPECT_EQ(test, iommu_replace_device_pasid(p2, kd->dev, 1, &h2),
-			-EBUSY);
-	KFAKE_EXPECT_NO_HW(test, kp->fake);
-	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(kfake_group(test, kd),
-							  1, 0), &h1);
+			0);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_TEST_EV(p2, kd, 1, &kfake_blocked_domain));
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 1, 0), &h2);
 
+	kfake_clear_log(kp->fake);
 	pci_dev_reset_iommu_done(kp->pdev[0]);
-	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), p1);
-	iommu_detach_device_pasid(p1, kd->dev, 1);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_ATTACH_EV(def, kd, &kfake_blocked_domain),
+			   KFAKE_PASID_EV(p2, kd, 1, &kfake_blocked_domain));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), p2);
+	iommu_detach_device_pasid(p2, kd->dev, 1);
 	iommu_domain_free(p1);
 	iommu_domain_free(p2);
+}
+
+/* The sibling not being reset is attached at once, the other one at done() */
+static void reset_group_attach_during_reset(struct kunit *test)
+{
+	struct kpci *kp = kpci_create(test, &kpci_dflt, kpci_group_pasid, 2);
+	struct kfake_dev *kd0 = kp->kd[0], *kd1 = kp->kd[1];
+	struct iommu_group *group = kfake_group(test, kd0);
+	struct iommu_domain *def = kfake_cur(kd0);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd0);
+
+	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
+
+	/* A refusal by the device being reset stops its sibling too */
+	kd0->refuse_domain = paging;
+	kd0->refuse_err = -EINVAL;
+	kfake_clear_log(kp->fake);
+	KUNIT_EXPECT_EQ(test, iommu_attach_group(paging, group), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(paging, kd1->dev, 5,
+							NULL), -EINVAL);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_TEST_FAIL_EV(paging, kd0, IOMMU_NO_PASID,
+					      &kfake_blocked_domain, -EINVAL),
+			   KFAKE_TEST_FAIL_EV(paging, kd0, 5,
+					      &kfake_blocked_domain, -EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, def);
+
+	kd0->refuse_domain = NULL;
+	kfake_clear_log(kp->fake);
+	KUNIT_EXPECT_EQ(test, iommu_attach_group(paging, group), 0);
+	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(paging, kd1->dev, 5,
+							NULL), 0);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_TEST_EV(paging, kd0, IOMMU_NO_PASID,
+					 &kfake_blocked_domain),
+			   KFAKE_TEST_EV(paging, kd1, IOMMU_NO_PASID, def),
+			   KFAKE_ATTACH_EV(paging, kd1, def),
+			   KFAKE_TEST_EV(paging, kd0, 5, &kfake_blocked_domain),
+			   KFAKE_TEST_EV(paging, kd1, 5, NULL),
+			   KFAKE_PASID_EV(paging, kd1, 5, NULL));
+	KUNIT_EXPECT_PTR_EQ(test, kd0->rid, &kfake_blocked_domain);
+	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd0, 5));
+
+	kfake_clear_log(kp->fake);
+	pci_dev_reset_iommu_done(kp->pdev[0]);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_ATTACH_EV(paging, kd0, &kfake_blocked_domain),
+			   KFAKE_PASID_EV(paging, kd0, 5,
+					  &kfake_blocked_domain));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd0, 5), paging);
+	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd1, 5), paging);
+
+	iommu_detach_device_pasid(paging, kd1->dev, 5);
+	iommu_detach_group(paging, group);
+	iommu_domain_free(paging);
+}
+
+/* A failure on the sibling is unwound without touching the blocked device */
+static void reset_attach_failure_during_reset(struct kunit *test)
+{
+	struct kpci *kp = kpci_create(test, &kpci_dflt, kpci_group_pasid, 2);
+	struct kfake_dev *kd0 = kp->kd[0], *kd1 = kp->kd[1];
+	struct iommu_group *group = kfake_group(test, kd0);
+	struct iommu_domain *def = kfake_cur(kd0);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd0);
+
+	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
+	kd1->fail_domain = paging;
+	kd1->fail_err = -ENOMEM;
+	kfake_clear_log(kp->fake);
+	KUNIT_EXPECT_EQ(test, iommu_attach_group(paging, group), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(paging, kd1->dev, 5,
+							NULL), -ENOMEM);
+	KFAKE_EXPECT_HW(test, kp->fake,
+			KFAKE_ATTACH_FAIL_EV(paging, kd1, def, -ENOMEM),
+			KFAKE_PASID_FAIL_EV(paging, kd1, 5, NULL, -ENOMEM));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd0), def);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 5, 0),
+			    ERR_PTR(-ENOENT));
+
+	kfake_clear_log(kp->fake);
+	pci_dev_reset_iommu_done(kp->pdev[0]);
+	KFAKE_EXPECT_HW(test, kp->fake,
+			KFAKE_ATTACH_EV(def, kd0, &kfake_blocked_domain));
+	iommu_domain_free(paging);
+}
+
+/* With resets nested, the outer done() attaches what was last asked for */
+static void reset_nested_attach_during_reset(struct kunit *test)
+{
+	struct kpci *kp = kpci_create(test, &kpci_dflt, kpci_one_pasid, 1);
+	struct kfake_dev *kd = kp->kd[0];
+	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_domain *def = kfake_cur(kd);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
+
+	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
+	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
+	KUNIT_EXPECT_EQ(test, iommu_attach_group(paging, group), 0);
+	kfake_clear_log(kp->fake);
+	pci_dev_reset_iommu_done(kp->pdev[0]);
+	KFAKE_EXPECT_NO_HW(test, kp->fake);
+	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(paging, kd->dev, 2,
+							NULL), 0);
+	iommu_detach_group(paging, group);
+	KFAKE_EXPECT_NO_HW(test, kp->fake);
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), def);
+
+	pci_dev_reset_iommu_done(kp->pdev[0]);
+	KFAKE_EXPECT_HW(test, kp->fake,
+			KFAKE_ATTACH_EV(def, kd, &kfake_blocked_domain),
+			KFAKE_PASID_EV(paging, kd, 2, &kfake_blocked_domain));
+	iommu_detach_device_pasid(paging, kd->dev, 2);
+	iommu_domain_free(paging);
 }
 
 /* Releasing DMA ownership cannot fail: done() restores the new domain */
@@ -899,10 +1085,14 @@ static struct kunit_case iommu_reset_cases[] = {
 	KUNIT_CASE(reset_nested),
 	KUNIT_CASE(reset_unbalanced_done_warns),
 	KUNIT_CASE(reset_two_devices_of_group),
-	KUNIT_CASE(reset_attach_during_reset_busy),
-	KUNIT_CASE(reset_replace_during_reset_busy),
-	KUNIT_CASE(reset_pasid_attach_during_reset_busy),
-	KUNIT_CASE(reset_pasid_replace_during_reset_busy),
+	KUNIT_CASE(reset_attach_during_reset),
+	KUNIT_CASE(reset_attach_refused_during_reset),
+	KUNIT_CASE(reset_replace_during_reset),
+	KUNIT_CASE(reset_pasid_attach_during_reset),
+	KUNIT_CASE(reset_pasid_replace_during_reset),
+	KUNIT_CASE(reset_group_attach_during_reset),
+	KUNIT_CASE(reset_attach_failure_during_reset),
+	KUNIT_CASE(reset_nested_attach_during_reset),
 	KUNIT_CASE(reset_dma_owner_released_during_reset),
 	KUNIT_CASE(reset_ats_only_function_skips_pasids),
 	KUNIT_CASE(reset_detach_during_reset),

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A benchmark of the IOMMU core's attach, PASID, reset and deferred attach
+ * paths, driven through the fake IOMMU driver of iommu-kunit-fake.c.
+ *
+ * This is not a pass/fail test of timings: each case times a loop of one
+ * operation and reports the mean time per operation as
+ *
+ *	bench <name>: <ns>.<hundredths> ns/op (<iterations> iterations)
+ *
+ * It fails only when an operation does not succeed, so that a broken path
+ * cannot pass for a fast one. The fake driver's callbacks are part of what is
+ * timed; compare numbers between kernels built the same way, not with real
+ * hardware.
+ */
+#include <kunit/test.h>
+#include <linux/device.h>
+#include <linux/iommu.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/pci.h>
+#include <linux/stringify.h>
+
+#include "iommu-kunit.h"
+#include "iommu-priv.h"
+
+/*
+ * Iterations per case: about 0.3 s each on UML. Each timed loop
+ * is preceded by an untimed one of a tenth of the iterations.
+ */
+#define BENCH_ITERS_ATTACH		6000000
+#define BENCH_ITERS_REPLACE		4000000
+#define BENCH_ITERS_PASID		350000
+#define BENCH_ITERS_RESET		4000000
+#define BENCH_ITERS_RESET_PASIDS	35000
+#define BENCH_ITERS_DEFERRED		90000000
+
+#define BENCH_NR_PASIDS		64
+
+static const struct bus_type bench_bus = {
+	.name = "iommu-kunit-bench",
+};
+
+static const struct kfake_cfg bench_fake_cfg = {
+	.release = KFAKE_RELEASE_BLOCKED,
+	.max_pasids = 64,
+};
+
+static unsigned int bench_warmup(unsigned int iters)
+{
+	return iters / 10;
+}
+
+static void bench_report(struct kunit *test, const char *name, u64 start,
+			 unsigned int iters)
+{
+	u64 ns = ktime_get_ns() - start;
+	u32 frac;
+	u64 whole = div_u64_rem(div_u64(ns * 100, iters), 100, &frac);
+
+	kunit_info(test, "bench %s: %llu.%02u ns/op (%u iterations)\n", name,
+		   whole, frac, iters);
+}
+
+static void attach_detach_once(struct kunit *test, struct kfake_dev *kd,
+			       struct iommu_domain *paging,
+			       struct iommu_domain *def)
+{
+	KUNIT_ASSERT_EQ(test, iommu_attach_device(paging, kd->dev), 0);
+	iommu_detach_device(paging, kd->dev);
+	KUNIT_ASSERT_PTR_EQ(test, kd->rid, def);
+}
+
+/* iommu_attach_device() and iommu_detach_device() of a single-device group */
+static void bench_attach_detach(struct kunit *test)
+{
+	const struct kfake_dev_cfg cfg = { };
+	const unsigned int iters = BENCH_ITERS_ATTACH;
+	struct kfake *fake = kfake_create(test, &bench_bus, &bench_fake_cfg);
+	struct kfake_dev *kd = kfake_add_dev(fake, &cfg);
+	struct iommu_domain *def = kfake_cur(kd);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
+	unsigned int i;
+	u64 start;
+
+	for (i = 0; i < bench_warmup(iters); i++)
+		attach_detach_once(test, kd, paging, def);
+	start = ktime_get_ns();
+	for (i = 0; i < iters; i++)
+		attach_detach_once(test, kd, paging, def);
+	bench_report(test, "attach_detach", start, iters);
+
+	iommu_domain_free(paging);
+}
+
+/* Replace the domain of @group, alternating between two paging domains */
+static void replace_once(struct kunit *test, struct kfake_dev *kd,
+			 struct iommu_group *group, unsigned int i,
+			 struct iommu_domain **paging,
+			 struct iommu_attach_handle *handle)
+{
+	unsigned int next = !(i & 1);
+
+	KUNIT_ASSERT_EQ(test, iommu_replace_group_handle(group, paging[next],
+							 &handle[next]), 0);
+	KUNIT_ASSERT_PTR_EQ(test, kd->rid, paging[next]);
+}
+
+/* iommu_replace_group_handle() from one paging domain to another */
+static void bench_replace(struct kunit *test)
+{
+	const struct kfake_dev_cfg cfg = { };
+	const unsigned int iters = BENCH_ITERS_REPLACE;
+	struct kfake *fake = kfake_create(test, &bench_bus, &bench_fake_cfg);
+	struct kfake_dev *kd = kfake_add_dev(fake, &cfg);
+	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_attach_handle handle[2] = {};
+	struct iommu_domain *paging[2];
+	unsigned int i;
+	u64 start;
+
+	paging[0] = kfake_alloc_paging(test, kd);
+	paging[1] = kfake_alloc_paging(test, kd);
+	KUNIT_ASSERT_EQ(test, iommu_attach_group_handle(paging[0], group,
+							&handle[0]), 0);
+
+	/* Even iterations replace paging[0] with paging[1], odd ones back */
+	for (i = 0; i < bench_warmup(iters); i++)
+		replace_once(test, kd, group, i, paging, handle);
+	start = ktime_get_ns();
+	for (i = 0; i < iters; i++)
+		replace_once(test, kd, group, i, paging, handle);
+	bench_report(test, "replace", start, iters);
+
+	iommu_detach_group_handle(kfake_cur(kd), group);
+	iommu_domain_free(paging[0]);
+	iommu_domain_free(paging[1]);
+}
+
+static void pasid_once(struct kunit *test, struct kfake_dev *kd,
+		       struct iommu_domain *paging)
+{
+	KUNIT_ASSERT_EQ(test, iommu_attach_device_pasid(paging, kd->dev, 1,
+							NULL), 0);
+	iommu_detach_device_pasid(paging, kd->dev, 1);
+	KUNIT_ASSERT_NULL(test, kfake_pasid_domain(kd, 1));
+}
+
+/* iommu_attach_device_pasid() and iommu_detach_device_pasid() */
+static void bench_pasid_attach_detach(struct kunit *test)
+{
+	const struct kfake_dev_cfg cfg = { .pasid_bits = 5 };
+	const unsigned int iters = BENCH_ITERS_PASID;
+	struct kfake *fake = kfake_create(test, &bench_bus, &bench_fake_cfg);
+	struct kfake_dev *kd = kfake_add_dev(fake, &cfg);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
+	unsigned int i;
+	u64 start;
+
+	for (i = 0; i < bench_warmup(iters); i++)
+		pasid_once(test, kd, paging);
+	start = ktime_get_ns();
+	for (i = 0; i < iters; i++)
+		pasid_once(test, kd, paging);
+	bench_report(test, "pasid_attach_detach", start, iters);
+
+	iommu_domain_free(paging);
+}
+
+static void reset_once(struct kunit *test, struct kpci *kp,
+		       struct iommu_domain *def)
+{
+	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
+	KUNIT_ASSERT_PTR_EQ(test, kp->kd[0]->rid, &kfake_blocked_domain);
+	pci_dev_reset_iommu_done(kp->pdev[0]);
+	KUNIT_ASSERT_PTR_EQ(test, kp->kd[0]->rid, def);
+}
+
+/*
+ * pci_dev_reset_iommu_prepare() and pci_dev_reset_iommu_done() of an ATS and
+ * PASID capable function with @nr_pasids PASIDs attached
+ */
+static void bench_reset(struct kunit *test, const char *name,
+			unsigned int nr_pasids, unsigned int iters)
+{
+	static const struct kfake_cfg fcfg = {
+		.release = KFAKE_RELEASE_BLOCKED,
+		.max_pasids = 128,
+	};
+	static const struct kpci_fn fns[] = {
+		{ .devfn = 0, .ats = true, .pasid = true, .pasid_bits = 7,
+		  .alias = -1 },
+	};
+	struct iommu_domain *def, *paging;
+	struct kfake_dev *kd;
+	struct kpci *kp;
+	unsigned int i;
+	ioasid_t pasid;
+	u64 start;
+
+	/* kpci_create() skips where iommu-reset-kunit.c would */
+	if (!IS_ENABLED(CONFIG_PCI))
+		kunit_skip(test, "needs CONFIG_PCI");
+	kp = kpci_create(test, &fcfg, fns, ARRAY_SIZE(fns));
+	kd = kp->kd[0];
+	def = kfake_cur(kd);
+	paging = kfake_alloc_paging(test, kd);
+	for (pasid = 1; pasid <= nr_pasids; pasid++)
+		KUNIT_ASSERT_EQ(test, iommu_attach_device_pasid(paging, kd->dev,
+								pasid, NULL),
+				0);
+
+	for (i = 0; i < bench_warmup(iters); i++)
+		reset_once(test, kp, def);
+	start = ktime_get_ns();
+	for (i = 0; i < iters; i++)
+		reset_once(test, kp, def);
+	bench_report(test, name, start, iters);
+
+	for (pasid = 1; pasid <= nr_pasids; pasid++) {
+		KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, pasid), paging);
+		iommu_detach_device_pasid(paging, kd->dev, pasid);
+	}
+	iommu_domain_free(paging);
+}
+
+static void bench_reset_no_pasids(struct kunit *test)
+{
+	bench_reset(test, "reset_0_pasids", 0, BENCH_ITERS_RESET);
+}
+
+static void bench_reset_pasids(struct kunit *test)
+{
+	bench_reset(test, "reset_" __stringify(BENCH_NR_PASIDS) "_pasids",
+		    BENCH_NR_PASIDS, BENCH_ITERS_RESET_PASIDS);
+}
+
+/* iommu_deferred_attach() once the device is attached: the DMA fast path */
+static void bench_deferred_attach_fast(struct kunit *test)
+{
+	const struct kfake_dev_cfg cfg = { .deferred = true };
+	const unsigned int iters = BENCH_ITERS_DEFERRED;
+	struct kfake *fake = kfake_create(test, &bench_bus, &bench_fake_cfg);
+	struct kfake_dev *kd = kfake_add_dev(fake, &cfg);
+	struct iommu_domain *def = kfake_cur(kd);
+	unsigned int i;
+	u64 start;
+
+	/* The first call attaches the device and ends the deferral */
+	KUNIT_ASSERT_EQ(test, iommu_deferred_attach(kd->dev, def), 0);
+	KUNIT_ASSERT_PTR_EQ(test, kd->rid, def);
+	kfake_clear_log(fake);
+
+	for (i = 0; i < bench_warmup(iters); i++)
+		KUNIT_ASSERT_EQ(test, iommu_deferred_attach(kd->dev, def), 0);
+	start = ktime_get_ns();
+	for (i = 0; i < iters; i++)
+		KUNIT_ASSERT_EQ(test, iommu_deferred_attach(kd->dev, def), 0);
+	bench_report(test, "deferred_attach_fast", start, iters);
+
+	/* Nothing reached the driver: the fast path was taken */
+	KFAKE_EXPECT_NO_HW(test, fake);
+}
+
+static int bench_bus_init(struct kunit_suite *suite)
+{
+	return bus_register(&bench_bus);
+}
+
+static void bench_bus_exit(struct kunit_suite *suite)
+{
+	bus_unregister(&bench_bus);
+}
+
+static struct kunit_case iommu_bench_cases[] = {
+	KUNIT_CASE_SLOW(bench_attach_detach),
+	KUNIT_CASE_SLOW(bench_replace),
+	KUNIT_CASE_SLOW(bench_pasid_attach_detach),
+	KUNIT_CASE_SLOW(bench_reset_no_pasids),
+	KUNIT_CASE_SLOW(bench_reset_pasids),
+	KUNIT_CASE_SLOW(bench_deferred_attach_fast),
+	{}
+};
+
+static struct kunit_suite iommu_bench_suite = {
+	.name = "iommu_core_bench",
+	.suite_init = bench_bus_init,
+	.suite_exit = bench_bus_exit,
+	.test_cases = iommu_bench_cases,
+};
+
+kunit_test_suite(iommu_bench_suite);
