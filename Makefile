@@ -5,6 +5,8 @@
 #                        "N passed, N failed"
 #   make fetch | apply | export | kunit CONFIG=uml|x86_64|x86_64-debug
 #   make shellcheck | check-copies | summary | selftest
+#   make bench           benchmark of the core (iommu_core_bench on UML) before
+#                        and after the commit adding test_dev; BENCH_RUNS=5
 #
 # Variables: BASE (default v7.3), BASES (default: the bases with a
 # patches/<base>/series), CONFIG, WORK (work tree), JOBS (default 2),
@@ -16,7 +18,7 @@ BASES ?= $(patsubst patches/%/series,%,$(wildcard patches/*/series))
 CONFIG ?= uml
 export BASE
 
-.PHONY: all deps fetch apply export kunit check check-copies shellcheck summary selftest
+.PHONY: all deps fetch apply export kunit check check-copies shellcheck summary selftest bench
 
 all: apply
 	@rc=0; scripts/kunit.sh uml || rc=$$?; scripts/summary.sh uml; exit $$rc
@@ -50,3 +52,6 @@ summary:
 
 selftest: fetch
 	@scripts/selftest.sh
+
+bench:
+	@scripts/bench.sh
