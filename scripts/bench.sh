@@ -42,10 +42,12 @@ head=$(g rev-parse -q --verify "refs/heads/$BRANCH^{commit}") ||
 	die "the work tree $WORK has no branch $BRANCH (run: make apply BASE=$BASE)"
 
 # has_test_dev REV: does struct iommu_domain_ops of REV have a test_dev op?
+# (No grep -q in the pipe: its early exit would fail it under pipefail.)
 has_test_dev() {
-	g show "$1:include/linux/iommu.h" 2>/dev/null |
-		awk '/^struct iommu_domain_ops[[:space:]]*\{/ { s = 1 } s { print } s && /^\};/ { exit }' |
-		grep -Eq '\([[:space:]]*\*[[:space:]]*test_dev[[:space:]]*\)'
+	local ops
+	ops=$(g show "$1:include/linux/iommu.h" 2>/dev/null |
+		awk '/^struct iommu_domain_ops[[:space:]]*\{/ { s = 1 } s { print } s && /^\};/ { exit }') || return 1
+	grep -Eq '\([[:space:]]*\*[[:space:]]*test_dev[[:space:]]*\)' <<<"$ops"
 }
 
 # The first commit of the series that adds the op; its parent is "before".
