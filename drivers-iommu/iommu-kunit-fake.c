@@ -22,6 +22,8 @@ static atomic_t kfake_dev_ids = ATOMIC_INIT(0);
 /* Every caller runs in the test's thread: no locking */
 static void kfake_log(struct kfake *fake, const struct kfake_event *ev)
 {
+	if (fake->cfg.no_log)
+		return;
 	if (fake->nr_events < KFAKE_MAX_EVENTS)
 		fake->events[fake->nr_events++] = *ev;
 	else
@@ -41,18 +43,18 @@ static int kfake_test_dev(struct iommu_domain *domain, struct device *dev,
 			  ioasid_t pasid, struct iommu_domain *old)
 {
 	struct kfake_dev *kd = dev_iommu_priv_get(dev);
+	int ret = kd->refuse_domain == domain ? kd->refuse_err : 0;
 	struct kfake_event ev = {
 		.op = KFAKE_TEST,
 		.dev = dev,
 		.domain = domain,
 		.old = old,
 		.pasid = pasid,
+		.ret = ret,
 	};
 
-	if (kd->refuse_domain == domain)
-		ev.ret = kd->refuse_err;
 	kfake_log(kfake_current, &ev);
-	return ev.ret;
+	return ret;
 }
 
 static int kfake_attach_dev(struct iommu_domain *domain, struct device *dev,

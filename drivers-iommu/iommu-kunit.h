@@ -30,6 +30,8 @@ struct kfake_cfg {
 	/* A legacy driver whose default domain is always its blocked one */
 	bool blocked_default;
 	enum kfake_release release;
+	/* Callbacks keep the "hardware" state but log nothing (benchmark) */
+	bool no_log;
 	/* Number of PASIDs the fake IOMMU instance supports, 0 for none */
 	u32 max_pasids;
 	/* Callbacks record iommu_driver_get_domain_for_dev() */
