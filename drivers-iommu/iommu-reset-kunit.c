@@ -632,6 +632,39 @@ static void reset_dma_alias_siblings_one_by_one(struct kunit *test)
 			KFAKE_ATTACH_EV(def, kd1, &kfake_blocked_domain));
 }
 
+/*
+ * An alias shares the requester ID of the device being reset: attaching it
+ * would program that ID, so the group refuses new domains until done().
+ */
+static void reset_attach_with_blocked_alias_busy(struct kunit *test)
+{
+	static const struct kpci_fn fns[] = {
+		KPCI_FN(0, true, false, .group = 1),
+		{ .devfn = 1, .ats = true, .alias = 0, .cfg = { .group = 1 } },
+	};
+	struct kpci *kp = kpci_create(test, &kpci_dflt, fns, 2);
+	struct kfake_dev *kd0 = kp->kd[0], *kd1 = kp->kd[1];
+	struct iommu_group *group = kfake_group(test, kd0);
+	struct iommu_domain *def = kfake_cur(kd0);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd0);
+
+	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
+	kfake_clear_log(kp->fake);
+	KUNIT_EXPECT_EQ(test, iommu_attach_group(paging, group), -EBUSY);
+	KFAKE_EXPECT_NO_CALLS(test, kp->fake);
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd0), def);
+	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, def);
+
+	pci_dev_reset_iommu_done(kp->pdev[0]);
+	kfake_clear_log(kp->fake);
+	KUNIT_EXPECT_EQ(test, iommu_attach_group(paging, group), 0);
+	KFAKE_EXPECT_HW(test, kp->fake,
+			KFAKE_ATTACH_EV(paging, kd0, def),
+			KFAKE_ATTACH_EV(paging, kd1, def));
+	iommu_detach_group(paging, group);
+	iommu_domain_free(paging);
+}
+
 static void reset_driver_sees_blocking_domain(struct kunit *test)
 {
 	const struct kfake_cfg fcfg = {
@@ -1101,6 +1134,7 @@ static struct kunit_case iommu_reset_cases[] = {
 	KUNIT_CASE(reset_deferred_attach_still_pending),
 	KUNIT_CASE(reset_without_default_domain),
 	KUNIT_CASE(reset_dma_alias_siblings_one_by_one),
+	KUNIT_CASE(reset_attach_with_blocked_alias_busy),
 	KUNIT_CASE(reset_driver_sees_blocking_domain),
 	KUNIT_CASE(reset_group_already_blocked),
 	KUNIT_CASE(reset_without_blocked_domain),
