@@ -33,8 +33,7 @@
 
 /*
  * Iterations per case, split into BENCH_BATCHES timed loops: about 0.3 s each
- * on UML. The timed loops are preceded by an untimed one of a tenth of the
- * iterations.
+ * on UML. The timed loops are preceded by an untimed one of the same length.
  */
 #define BENCH_ITERS_ATTACH		6000000
 #define BENCH_ITERS_REPLACE		4000000
@@ -66,42 +65,35 @@ static const struct kfake_cfg bench_fake_logged_cfg = {
 	.max_pasids = 64,
 };
 
-static unsigned int bench_warmup(unsigned int iters)
-{
-	return iters / 10;
-}
-
 static void bench_report(struct kunit *test, const char *name, u64 best,
-			 unsigned int iters)
+			 unsigned int per_loop)
 {
-	unsigned int per_batch = iters / BENCH_BATCHES;
 	u32 frac;
-	u64 whole = div_u64_rem(div_u64(best * 100, per_batch), 100, &frac);
+	u64 whole = div_u64_rem(div_u64(best * 100, per_loop), 100, &frac);
 
 	kunit_info(test, "bench %s: %llu.%02u ns/op (%u iterations)\n", name,
-		   whole, frac, iters);
+		   whole, frac, per_loop * BENCH_BATCHES);
 }
 
 /*
- * Run @body @iters times, in BENCH_BATCHES timed loops after an untimed warm-up,
- * and report the time per iteration of the fastest loop. @i counts from 0 in
- * each loop.
+ * Run @body @iters / BENCH_BATCHES times in each of BENCH_BATCHES + 1 loops and
+ * report the time per run of the fastest loop but the first, which warms up.
  */
-#define BENCH_RUN(test, name, iters, i, body)				\
+#define BENCH_RUN(test, name, iters, body)				\
 	do {								\
-		u64 __best = U64_MAX, __start, __ns;			\
-		unsigned int __b;					\
+		const unsigned int __per_loop = (iters) / BENCH_BATCHES; \
+		u64 __best = U64_MAX, __start;				\
+		unsigned int __b, __i;					\
 									\
-		for (i = 0; i < bench_warmup(iters); i++)		\
-			body;						\
-		for (__b = 0; __b < BENCH_BATCHES; __b++) {		\
+		for (__b = 0; __b <= BENCH_BATCHES; __b++) {		\
 			__start = ktime_get_ns();			\
-			for (i = 0; i < (iters) / BENCH_BATCHES; i++)	\
+			for (__i = 0; __i < __per_loop; __i++)		\
 				body;					\
-			__ns = ktime_get_ns() - __start;		\
-			__best = min(__best, __ns);			\
+			if (__b)					\
+				__best = min(__best,			\
+					     ktime_get_ns() - __start);	\
 		}							\
-		bench_report(test, name, __best, iters);		\
+		bench_report(test, name, __best, __per_loop);		\
 	} while (0)
 
 static void attach_detach_once(struct kunit *test, struct kfake_dev *kd,
@@ -122,9 +114,8 @@ static void bench_attach_detach(struct kunit *test)
 	struct kfake_dev *kd = kfake_add_dev(fake, &cfg);
 	struct iommu_domain *def = kfake_cur(kd);
 	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
-	unsigned int i;
 
-	BENCH_RUN(test, "attach_detach", iters, i,
+	BENCH_RUN(test, "attach_detach", iters,
 		  attach_detach_once(test, kd, paging, def));
 
 	iommu_domain_free(paging);
@@ -132,11 +123,11 @@ static void bench_attach_detach(struct kunit *test)
 
 /* Replace the domain of @group, alternating between two paging domains */
 static void replace_once(struct kunit *test, struct kfake_dev *kd,
-			 struct iommu_group *group, unsigned int i,
+			 struct iommu_group *group,
 			 struct iommu_domain **paging,
 			 struct iommu_attach_handle *handle)
 {
-	unsigned int next = !(i & 1);
+	unsigned int next = kd->rid == paging[0];
 
 	KUNIT_ASSERT_EQ(test, iommu_replace_group_handle(group, paging[next],
 							 &handle[next]), 0);
@@ -153,16 +144,14 @@ static void bench_replace(struct kunit *test)
 	struct iommu_group *group = kfake_group(test, kd);
 	struct iommu_attach_handle handle[2] = {};
 	struct iommu_domain *paging[2];
-	unsigned int i;
 
 	paging[0] = kfake_alloc_paging(test, kd);
 	paging[1] = kfake_alloc_paging(test, kd);
 	KUNIT_ASSERT_EQ(test, iommu_attach_group_handle(paging[0], group,
 							&handle[0]), 0);
 
-	/* Even iterations replace paging[0] with paging[1], odd ones back */
-	BENCH_RUN(test, "replace", iters, i,
-		  replace_once(test, kd, group, i, paging, handle));
+	BENCH_RUN(test, "replace", iters,
+		  replace_once(test, kd, group, paging, handle));
 
 	iommu_detach_group_handle(kfake_cur(kd), group);
 	iommu_domain_free(paging[0]);
@@ -186,9 +175,8 @@ static void bench_pasid_attach_detach(struct kunit *test)
 	struct kfake *fake = kfake_create(test, &bench_bus, &bench_fake_cfg);
 	struct kfake_dev *kd = kfake_add_dev(fake, &cfg);
 	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
-	unsigned int i;
 
-	BENCH_RUN(test, "pasid_attach_detach", iters, i,
+	BENCH_RUN(test, "pasid_attach_detach", iters,
 		  pasid_once(test, kd, paging));
 
 	iommu_domain_free(paging);
@@ -221,7 +209,6 @@ static void bench_reset(struct kunit *test, const char *name,
 	struct iommu_domain *def, *paging;
 	struct kfake_dev *kd;
 	struct kpci *kp;
-	unsigned int i;
 	ioasid_t pasid;
 
 	/* kpci_create() skips where iommu-reset-kunit.c would */
@@ -236,7 +223,7 @@ static void bench_reset(struct kunit *test, const char *name,
 								pasid, NULL),
 				0);
 
-	BENCH_RUN(test, name, iters, i, reset_once(test, kp, def));
+	BENCH_RUN(test, name, iters, reset_once(test, kp, def));
 
 	for (pasid = 1; pasid <= nr_pasids; pasid++) {
 		KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, pasid), paging);
@@ -265,14 +252,13 @@ static void bench_deferred_attach_fast(struct kunit *test)
 					  &bench_fake_logged_cfg);
 	struct kfake_dev *kd = kfake_add_dev(fake, &cfg);
 	struct iommu_domain *def = kfake_cur(kd);
-	unsigned int i;
 
 	/* The first call attaches the device and ends the deferral */
 	KUNIT_ASSERT_EQ(test, iommu_deferred_attach(kd->dev, def), 0);
 	KUNIT_ASSERT_PTR_EQ(test, kd->rid, def);
 	kfake_clear_log(fake);
 
-	BENCH_RUN(test, "deferred_attach_fast", iters, i,
+	BENCH_RUN(test, "deferred_attach_fast", iters,
 		  KUNIT_ASSERT_EQ(test, iommu_deferred_attach(kd->dev, def),
 				  0));
 
