@@ -172,7 +172,10 @@ fi
 # symbols a tree does not know, e.g. at the base).
 config_ok=1
 cw checkout -q --detach "$last"
-kc=(--kunitconfig="$REPO/kunit/x86_64.kunitconfig")
+kc=()
+while IFS= read -r f; do
+	kc+=(--kunitconfig="$f")
+done < <(repo_kunitconfigs x86_64)
 [[ -f $CHECK_WORK/drivers/iommu/.kunitconfig ]] && kc+=(--kunitconfig="$CHECK_WORK/drivers/iommu/.kunitconfig")
 if (cd "$CHECK_WORK" && kunit_py "$CHECK_WORK" config --arch=x86_64 --build_dir="$OBJ" \
 	"${kc[@]}" --make_options="CC=ccache gcc") >"$RESULTS/check-obj-config.log" 2>&1; then

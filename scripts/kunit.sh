@@ -5,7 +5,8 @@
 #   x86_64        kunit.py build --arch=x86_64, boot in QEMU (TCG), kunit.py parse
 #   x86_64-debug  the same with kunit/x86_64-debug.kunitconfig (KASAN, lockdep, ...)
 # The kunitconfig is the tree's drivers/iommu/.kunitconfig (when the series
-# has added it) plus kunit/CONFIG.kunitconfig of this repo.  Kernel splats
+# has added it) plus kunit/CONFIG.kunitconfig of this repo and, if it exists,
+# kunit/BASE/CONFIG.kunitconfig.  Kernel splats
 # (SPLAT_PATTERNS of lib.sh) in the kernel log fail the configuration.
 #
 # Writes $CACHE/<base>/results/NAME.{txt,json,log} (NAME defaults to CONFIG):
@@ -45,7 +46,9 @@ if [[ -f $series_kc ]]; then
 else
 	info "no drivers/iommu/.kunitconfig in $src (yet): building the $config KUnit kernel without the series' suites (0 cases)"
 fi
-kunitconfigs+=(--kunitconfig="$REPO/kunit/$config.kunitconfig")
+while IFS= read -r f; do
+	kunitconfigs+=(--kunitconfig="$f")
+done < <(repo_kunitconfigs "$config")
 common=(--build_dir="$build" "${kunitconfigs[@]}" --make_options="CC=ccache gcc" --jobs="$JOBS")
 
 # kunit_step ARGS: kunit.py ARGS in the tree, output to the build log. A

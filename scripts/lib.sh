@@ -77,6 +77,19 @@ base_init() {
 	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
 }
 
+# repo_kunitconfigs CONFIG: the kunitconfig files of this repo for the KUnit
+# configuration CONFIG, one per line: kunit/CONFIG.kunitconfig and, for a
+# base that needs options of its own (a symbol another base lacks),
+# kunit/BASE/CONFIG.kunitconfig after it.
+repo_kunitconfigs() {
+	local f
+	for f in "$REPO/kunit/$1.kunitconfig" "$REPO/kunit/$BASE/$1.kunitconfig"; do
+		if [[ -f $f ]]; then
+			printf '%s\n' "$f"
+		fi
+	done
+}
+
 have_base() {
 	[[ -f $BASE_GIT/$BASE_STAMP ]]
 }
