@@ -9,9 +9,10 @@
  *
  *	bench <name>: <ns>.<hundredths> ns/op (<iterations> iterations)
  *
- * The fastest loop is the one least disturbed by the rest of the machine
- * (interrupts, other tasks, the host of a UML or QEMU guest), which makes the
- * numbers of two kernels comparable run after run.
+ * where <iterations> counts the operations of all the timed loops. The fastest
+ * loop is the least disturbed by the rest of the machine (other tasks, the
+ * host of a UML or QEMU guest; every loop sees timer ticks), which makes the
+ * numbers of two kernels more comparable from run to run.
  *
  * It fails only when an operation does not succeed, so that a broken path
  * cannot pass for a fast one. The fake driver's callbacks are part of what is
@@ -32,8 +33,9 @@
 #include "iommu-priv.h"
 
 /*
- * Iterations per case, split into BENCH_BATCHES timed loops: about 0.3 s each
- * on UML. The timed loops are preceded by an untimed one of the same length.
+ * Iterations per case, split into BENCH_BATCHES timed loops: about 0.3 s per
+ * case on UML. The timed loops are preceded by an untimed one of the same
+ * length.
  */
 #define BENCH_ITERS_ATTACH		6000000
 #define BENCH_ITERS_REPLACE		4000000
@@ -68,9 +70,12 @@ static const struct kfake_cfg bench_fake_logged_cfg = {
 static void bench_report(struct kunit *test, const char *name, u64 best,
 			 unsigned int per_loop)
 {
+	u64 whole;
 	u32 frac;
-	u64 whole = div_u64_rem(div_u64(best * 100, per_loop), 100, &frac);
 
+	/* BENCH_ITERS_* below BENCH_BATCHES would time nothing */
+	KUNIT_ASSERT_GT(test, per_loop, 0);
+	whole = div_u64_rem(div_u64(best * 100, per_loop), 100, &frac);
 	kunit_info(test, "bench %s: %llu.%02u ns/op (%u iterations)\n", name,
 		   whole, frac, per_loop * BENCH_BATCHES);
 }
