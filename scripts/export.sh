@@ -3,7 +3,7 @@
 #   patches/<base>/*.patch   git format-patch of base..HEAD, with a cover
 #                            letter made from the branch description
 #   patches/<base>/series    the patch file names in order (no cover letter)
-#   drivers-iommu/, include-linux/
+#   drivers-iommu/<base>/, include-linux/<base>/
 #                            the final version of every file the series adds
 #                            under drivers/iommu/ and include/linux/
 # Refuses a dirty work tree.  Byte-stable: exporting twice changes nothing.
@@ -60,11 +60,11 @@ mkdir -p "$PATCH_DIR"
 rm -f "$PATCH_DIR"/*.patch
 cp -- "$tmp/out"/*.patch "$PATCH_DIR/"
 cp -- "$tmp/series" "$SERIES_FILE"
-for d in drivers-iommu include-linux; do
-	mkdir -p "$REPO/$d"
-	rsync -r --checksum --delete "$tmp/copies/$d/" "$REPO/$d/"
+for d in "${COPY_DIRS[@]}"; do
+	mkdir -p "$REPO/$d/$BASE"
+	rsync -r --checksum --delete "$tmp/copies/$d/$BASE/" "$REPO/$d/$BASE/"
 	find "$REPO/$d" -mindepth 1 -type d -empty -delete
 done
-info "exported $n patches of $WORK ($branch) to $PATCH_DIR; copies of $(added_files "$WORK" "$BASE_TAG" HEAD | wc -l) added files in drivers-iommu/ and include-linux/"
+info "exported $n patches of $WORK ($branch) to $PATCH_DIR; copies of $(added_files "$WORK" "$BASE_TAG" HEAD | wc -l) added files in drivers-iommu/$BASE/ and include-linux/$BASE/"
 exit
 }

@@ -201,20 +201,27 @@ added_files() {
 	git -C "$1" diff --no-renames --diff-filter=A --name-only "$2" "$3" -- drivers/iommu include/linux
 }
 
-# copy_dest PATH: where a copy of an added file lives in this repo.
+# COPY_DIRS: the directories of this repo holding copies of the files the
+# series add, one subdirectory per base (drivers-iommu/v7.3/...).
+COPY_DIRS=(drivers-iommu include-linux)
+
+# copy_dest PATH: where a copy of a file the series of BASE adds lives in
+# this repo.
 copy_dest() {
 	case $1 in
-	drivers/iommu/*) printf 'drivers-iommu/%s\n' "${1#drivers/iommu/}" ;;
-	include/linux/*) printf 'include-linux/%s\n' "${1#include/linux/}" ;;
+	drivers/iommu/*) printf 'drivers-iommu/%s/%s\n' "$BASE" "${1#drivers/iommu/}" ;;
+	include/linux/*) printf 'include-linux/%s/%s\n' "$BASE" "${1#include/linux/}" ;;
 	*) return 1 ;;
 	esac
 }
 
 # write_copies GITDIR REV OUTDIR: write the added files of base..REV to
-# OUTDIR/drivers-iommu and OUTDIR/include-linux.
+# OUTDIR/drivers-iommu/BASE and OUTDIR/include-linux/BASE.
 write_copies() {
-	local dir=$1 rev=$2 out=$3 f dest
-	mkdir -p "$out/drivers-iommu" "$out/include-linux"
+	local dir=$1 rev=$2 out=$3 f dest d
+	for d in "${COPY_DIRS[@]}"; do
+		mkdir -p "$out/$d/$BASE"
+	done
 	while IFS= read -r f; do
 		[[ -n $f ]] || continue
 		dest=$out/$(copy_dest "$f")
@@ -336,13 +343,23 @@ series_into_check_tree() {
 	rm -f "$CHECK_WORK.am.err"
 }
 
-# compare_copies GITDIR REV: compare drivers-iommu/ and include-linux/ of
-# this repo with the files base..REV adds; print one line per missing,
-# extra or different file; status 1 when any.
+# compare_copies GITDIR REV: compare drivers-iommu/BASE/ and
+# include-linux/BASE/ of this repo with the files base..REV adds; print one
+# line per missing, extra or different file, and per file of those
+# directories that belongs to no known base; status 1 when any.
 compare_copies() {
-	local dir=$1 rev=$2 tmp rc=0 f
+	local dir=$1 rev=$2 tmp rc=0 f b bases
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/iommu-copies.XXXXXX")
 	write_copies "$dir" "$rev" "$tmp"
+	bases=" $(known_bases) "
+	while IFS= read -r f; do
+		b=${f#*/}
+		b=${b%%/*}
+		if [[ $f != */*/* || $bases != *" $b "* ]]; then
+			printf 'extra: %s (not in a directory of a known base: %s)\n' "$f" "$(known_bases)"
+			rc=1
+		fi
+	done < <(cd "$REPO" && find "${COPY_DIRS[@]}" -type f 2>/dev/null | LC_ALL=C sort)
 	while IFS= read -r f; do
 		if [[ ! -f $REPO/$f ]]; then
 			printf 'missing: %s (added by the series)\n' "$f"
@@ -351,13 +368,13 @@ compare_copies() {
 			printf 'differs: %s (from the file the series adds)\n' "$f"
 			rc=1
 		fi
-	done < <(cd "$tmp" && find drivers-iommu include-linux -type f | LC_ALL=C sort)
+	done < <(cd "$tmp" && find "${COPY_DIRS[@]/%//$BASE}" -type f | LC_ALL=C sort)
 	while IFS= read -r f; do
 		if [[ ! -f $tmp/$f ]]; then
 			printf 'extra: %s (not added by the series)\n' "$f"
 			rc=1
 		fi
-	done < <(cd "$REPO" && find drivers-iommu include-linux -type f 2>/dev/null | LC_ALL=C sort)
+	done < <(cd "$REPO" && find "${COPY_DIRS[@]/%//$BASE}" -type f 2>/dev/null | LC_ALL=C sort)
 	rm -rf "$tmp"
 	return "$rc"
 }

@@ -106,8 +106,8 @@ EOF
 Throwaway two-patch series made by scripts/selftest.sh."
 )
 if WORK=$T/gen "$S/scripts/export.sh" >/dev/null 2>&1 && [[ -f $S/patches/$BASE/series ]] &&
-	[[ $(wc -l <"$S/patches/$BASE/series") -eq 2 ]] && [[ -f $S/drivers-iommu/.kunitconfig ]] &&
-	[[ -f $S/include-linux/iommu-selftest.h ]]; then
+	[[ $(wc -l <"$S/patches/$BASE/series") -eq 2 ]] && [[ -f $S/drivers-iommu/$BASE/.kunitconfig ]] &&
+	[[ -f $S/include-linux/$BASE/iommu-selftest.h ]]; then
 	ok "export of a new branch: 2 patches, series, copies (.kunitconfig, iommu-selftest.h)"
 else
 	ko "export of a new branch"
@@ -148,15 +148,18 @@ else
 fi
 
 # check-copies failures name the file.
-echo changed >>"$S/drivers-iommu/.kunitconfig"
-expect_fail "check-copies: a different copy is named" 'differs: drivers-iommu/.kunitconfig' "$S/scripts/check-copies.sh"
+echo changed >>"$S/drivers-iommu/$BASE/.kunitconfig"
+expect_fail "check-copies: a different copy is named" "differs: drivers-iommu/$BASE/.kunitconfig" "$S/scripts/check-copies.sh"
 git -C "$S" checkout -q -- drivers-iommu
-echo extra >"$S/include-linux/extra.h"
-expect_fail "check-copies: an extra copy is named" 'extra: include-linux/extra.h' "$S/scripts/check-copies.sh"
-rm "$S/include-linux/extra.h"
-mv "$S/include-linux/iommu-selftest.h" "$T/"
-expect_fail "check-copies: a missing copy is named" 'missing: include-linux/iommu-selftest.h' "$S/scripts/check-copies.sh"
-mv "$T/iommu-selftest.h" "$S/include-linux/"
+echo extra >"$S/include-linux/$BASE/extra.h"
+expect_fail "check-copies: an extra copy is named" "extra: include-linux/$BASE/extra.h" "$S/scripts/check-copies.sh"
+rm "$S/include-linux/$BASE/extra.h"
+echo stray >"$S/drivers-iommu/stray.c"
+expect_fail "check-copies: a copy outside a base directory is named" 'extra: drivers-iommu/stray.c' "$S/scripts/check-copies.sh"
+rm "$S/drivers-iommu/stray.c"
+mv "$S/include-linux/$BASE/iommu-selftest.h" "$T/"
+expect_fail "check-copies: a missing copy is named" "missing: include-linux/$BASE/iommu-selftest.h" "$S/scripts/check-copies.sh"
+mv "$T/iommu-selftest.h" "$S/include-linux/$BASE/"
 
 # Dirty work tree: refused, nothing changed.
 touch "$WORK/drivers/iommu/untracked.c"
