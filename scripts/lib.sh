@@ -280,26 +280,33 @@ subject_prefix() {
 
 # kunit_counts JSON: the counts of a kunit.py --json result as shell
 # assignments (passed= failed= crashed= skipped= errors=); the names of the
-# cases that did not pass on stderr.
+# cases that did not pass on stderr.  The counts are made from the status of
+# each case (PASS, SKIP, ERROR for a crash, FAIL otherwise), which the JSON
+# of every kunit.py has; only newer ones add totals.
 kunit_counts() {
 	python3 - "$1" <<'PY'
 import json, sys
 
-def walk(group, path, bad):
+KEYS = {"PASS": "passed", "SKIP": "skipped", "ERROR": "crashed"}
+
+def walk(group, path, counts, bad):
     for case in group.get("test_cases", []):
-        if case.get("status") not in ("PASS", "SKIP"):
-            bad.append("%s.%s: %s" % (path, case.get("name"), case.get("status")))
+        status = case.get("status")
+        counts[KEYS.get(status, "failed")] += 1
+        if status not in ("PASS", "SKIP"):
+            bad.append("%s.%s: %s" % (path, case.get("name"), status))
     for sub in group.get("sub_groups", []):
         name = sub.get("name", "?")
-        walk(sub, name if not path else path + "." + name, bad)
+        walk(sub, name if not path else path + "." + name, counts, bad)
 
 with open(sys.argv[1]) as f:
     top = json.load(f)
-misc = top.get("misc", {})
-for key in ("passed", "failed", "crashed", "skipped", "errors"):
-    print("%s=%d" % (key, int(misc.get(key, 0))))
+counts = dict.fromkeys(("passed", "failed", "crashed", "skipped", "errors"), 0)
 bad = []
-walk(top, "", bad)
+walk(top, "", counts, bad)
+counts["errors"] = int(top.get("misc", {}).get("errors", 0))
+for key, n in counts.items():
+    print("%s=%d" % (key, n))
 for line in bad:
     print("  not passed: " + line, file=sys.stderr)
 PY
