@@ -421,6 +421,16 @@ struct kfake *kfake_create(struct kunit *test, const struct bus_type *bus,
 	ret = kunit_add_action_or_reset(test, kfake_destroy, fake);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 
+	/*
+	 * Devices are ours through a fwspec naming a fwnode of our own
+	 * (iommu_mock_device_set_fwspec()). Without it, the core would look
+	 * the fwspec's ops up by a NULL fwnode and find the first IOMMU
+	 * registered without one, such as the iommufd selftest's mock.
+	 */
+	fake->fwnode = fwnode_create_software_node(NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fake->fwnode);
+	fake->iommu.fwnode = fake->fwnode;
+
 	if (bus) {
 		ret = iommu_device_register_bus(&fake->iommu, &fake->ops, bus,
 						&fake->nb);
@@ -430,13 +440,9 @@ struct kfake *kfake_create(struct kunit *test, const struct bus_type *bus,
 	}
 
 	/*
-	 * On the buses the core already watches, register like a real driver,
-	 * but with a fwnode of our own: only devices given a fwspec naming it
-	 * (iommu_mock_device_set_fwspec()) are ours, never the platform's.
+	 * On the buses the core already watches, register like a real driver:
+	 * only devices given our fwspec are ours, never the platform's.
 	 */
-	fake->fwnode = fwnode_create_software_node(NULL, NULL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fake->fwnode);
-	fake->iommu.fwnode = fake->fwnode;
 	ret = iommu_device_register(&fake->iommu, &fake->ops, NULL);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	fake->registered = true;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit tests of the IOMMU core: probe, release, attach, replace, deferred
- * attach and PASID attach, driven through a fake IOMMU driver on a fake bus.
+ * attach, PASID attach and device reset, driven through a fake IOMMU driver on
+ * a fake bus.
  */
 #include <kunit/test.h>
 #include <linux/device.h>
@@ -992,6 +993,108 @@ static void pasid_blocks_dma_ownership(struct kunit *test)
 	iommu_domain_free(paging);
 }
 
+/* Device reset, driven directly on fake-bus devices */
+
+static void dev_reset_blocks_and_restores(struct kunit *test)
+{
+	struct kfake *fake = fake_new(test, NULL);
+	struct kfake_dev *kd = kfake_add_dev(fake, &kfake_pasid_dev);
+	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
+	struct iommu_domain *pd = kfake_alloc_paging(test, kd);
+	struct iommu_attach_handle handle = {};
+
+	KUNIT_ASSERT_EQ(test, iommu_attach_group(paging, group), 0);
+	KUNIT_ASSERT_EQ(test, iommu_attach_device_pasid(pd, kd->dev, 1,
+							&handle), 0);
+	kfake_clear_log(fake);
+
+	KUNIT_ASSERT_EQ(test, iommu_dev_reset_prepare(kd->dev), 0);
+	KFAKE_EXPECT_HW(test, fake,
+			KFAKE_ATTACH_EV(&kfake_blocked_domain, kd, paging),
+			KFAKE_PASID_REMOVE_EV(kd, 1, pd));
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, &kfake_blocked_domain);
+	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 1));
+	/* The core keeps what the device goes back to */
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), paging);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 1, 0),
+			    &handle);
+
+	kfake_clear_log(fake);
+	iommu_dev_reset_done(kd->dev);
+	KFAKE_EXPECT_HW(test, fake,
+			KFAKE_ATTACH_EV(paging, kd, &kfake_blocked_domain),
+			KFAKE_PASID_EV(pd, kd, 1, NULL));
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, paging);
+	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), pd);
+
+	iommu_detach_device_pasid(pd, kd->dev, 1);
+	iommu_detach_group(paging, group);
+	iommu_domain_free(pd);
+	iommu_domain_free(paging);
+}
+
+static void dev_reset_nested(struct kunit *test)
+{
+	struct kfake *fake = fake_new(test, NULL);
+	struct kfake_dev *kd = kfake_add_dev(fake, &kfake_pasid_dev);
+	struct iommu_domain *def = kfake_cur(kd);
+	struct iommu_domain *pd = kfake_alloc_paging(test, kd);
+
+	KUNIT_ASSERT_EQ(test, iommu_attach_device_pasid(pd, kd->dev, 2, NULL),
+			0);
+	kfake_clear_log(fake);
+	KUNIT_ASSERT_EQ(test, iommu_dev_reset_prepare(kd->dev), 0);
+	KUNIT_ASSERT_EQ(test, iommu_dev_reset_prepare(kd->dev), 0);
+	KFAKE_EXPECT_HW(test, fake,
+			KFAKE_ATTACH_EV(&kfake_blocked_domain, kd, def),
+			KFAKE_PASID_REMOVE_EV(kd, 2, pd));
+
+	/* Only the outermost done() lets the device translate again */
+	kfake_clear_log(fake);
+	iommu_dev_reset_done(kd->dev);
+	KFAKE_EXPECT_NO_HW(test, fake);
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, &kfake_blocked_domain);
+	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 2));
+
+	iommu_dev_reset_done(kd->dev);
+	KFAKE_EXPECT_HW(test, fake,
+			KFAKE_ATTACH_EV(def, kd, &kfake_blocked_domain),
+			KFAKE_PASID_EV(pd, kd, 2, NULL));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), def);
+
+	iommu_detach_device_pasid(pd, kd->dev, 2);
+	iommu_domain_free(pd);
+}
+
+/* Without requester IDs to share, a sibling is attached during the reset */
+static void dev_reset_sibling_attached(struct kunit *test)
+{
+	const struct kfake_dev_cfg gcfg = { .group = 1 };
+	struct kfake *fake = fake_new(test, NULL);
+	struct kfake_dev *kd0 = kfake_add_dev(fake, &gcfg);
+	struct kfake_dev *kd1 = kfake_add_dev(fake, &gcfg);
+	struct iommu_group *group = kfake_group(test, kd0);
+	struct iommu_domain *def = kfake_cur(kd0);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd0);
+
+	KUNIT_ASSERT_PTR_EQ(test, kfake_group(test, kd1), group);
+	kfake_clear_log(fake);
+	KUNIT_ASSERT_EQ(test, iommu_dev_reset_prepare(kd0->dev), 0);
+	KUNIT_EXPECT_EQ(test, iommu_attach_group(paging, group), 0);
+	KFAKE_EXPECT_HW(test, fake,
+			KFAKE_ATTACH_EV(&kfake_blocked_domain, kd0, def),
+			KFAKE_ATTACH_EV(paging, kd1, def));
+
+	kfake_clear_log(fake);
+	iommu_dev_reset_done(kd0->dev);
+	KFAKE_EXPECT_HW(test, fake,
+			KFAKE_ATTACH_EV(paging, kd0, &kfake_blocked_domain));
+
+	iommu_detach_group(paging, group);
+	iommu_domain_free(paging);
+}
+
 /* test_dev() */
 
 static const struct kfake_dev_cfg kfake_grouped = { .group = 1 };
@@ -1358,6 +1461,20 @@ static struct kunit_suite iommu_pasid_suite = {
 	.test_cases = iommu_pasid_cases,
 };
 
+static struct kunit_case iommu_dev_reset_cases[] = {
+	KUNIT_CASE(dev_reset_blocks_and_restores),
+	KUNIT_CASE(dev_reset_nested),
+	KUNIT_CASE(dev_reset_sibling_attached),
+	{}
+};
+
+static struct kunit_suite iommu_dev_reset_suite = {
+	.name = "iommu_core_dev_reset",
+	.suite_init = kfake_bus_init,
+	.suite_exit = kfake_bus_exit,
+	.test_cases = iommu_dev_reset_cases,
+};
+
 static struct kunit_case iommu_test_dev_cases[] = {
 	KUNIT_CASE(test_dev_before_group_attach),
 	KUNIT_CASE(test_dev_refusal_changes_nothing),
@@ -1379,7 +1496,8 @@ static struct kunit_suite iommu_test_dev_suite = {
 
 kunit_test_suites(&iommu_probe_suite, &iommu_release_suite,
 		  &iommu_attach_suite, &iommu_deferred_suite,
-		  &iommu_pasid_suite, &iommu_test_dev_suite);
+		  &iommu_pasid_suite, &iommu_dev_reset_suite,
+		  &iommu_test_dev_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the IOMMU core");
 MODULE_LICENSE("GPL");
