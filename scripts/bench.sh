@@ -40,6 +40,10 @@ base=$(g rev-parse -q --verify "refs/tags/$BASE_TAG^{commit}") ||
 	die "the work tree $WORK has no '$BASE_TAG' tag"
 head=$(g rev-parse -q --verify "refs/heads/$BRANCH^{commit}") ||
 	die "the work tree $WORK has no branch $BRANCH (run: make apply BASE=$BASE)"
+bench_src=drivers/iommu/iommu-kunit-bench.c
+if [[ -z ${BENCH_AFTER:-} ]] && ! g cat-file -e "$head:$bench_src" 2>/dev/null; then
+	die "branch $BRANCH of $WORK (base $BASE) has no $bench_src: the benchmark suite is part of the v7.3 series only (make bench BASE=v7.3)"
+fi
 
 # has_test_dev REV: does struct iommu_domain_ops of REV have a test_dev op?
 # (No grep -q in the pipe: its early exit would fail it under pipefail.)
