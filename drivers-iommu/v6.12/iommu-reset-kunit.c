@@ -804,15 +804,54 @@ static void reset_dma_alias_siblings_one_by_one(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[1]), 0);
 	kfake_clear_log(kp->fake);
 
+	/* Function 1 still issues DMA as function 0: the RID stays blocked */
 	pci_dev_reset_iommu_done(kp->pdev[0]);
-	KFAKE_EXPECT_HW(test, kp->fake,
-			KFAKE_ATTACH_EV(def, kd0, &kfake_blocked_domain));
+	KFAKE_EXPECT_NO_HW(test, kp->fake);
+	KUNIT_EXPECT_PTR_EQ(test, kd0->rid, &kfake_blocked_domain);
 	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, &kfake_blocked_domain);
 
+	/* The last done restores both */
 	kfake_clear_log(kp->fake);
 	pci_dev_reset_iommu_done(kp->pdev[1]);
 	KFAKE_EXPECT_HW(test, kp->fake,
+			KFAKE_ATTACH_EV(def, kd1, &kfake_blocked_domain),
+			KFAKE_ATTACH_EV(def, kd0, &kfake_blocked_domain));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd0), def);
+}
+
+/*
+ * A detach during the reset, which must succeed, parks the device sharing the
+ * requester ID of the device being reset on the blocking domain too, off the
+ * domain about to be freed, and done() restores both.
+ */
+static void reset_detach_parks_dma_alias(struct kunit *test)
+{
+	static const struct kpci_fn fns[] = {
+		KPCI_FN(0, true, false, .group = 1),
+		{ .devfn = 1, .ats = true, .alias = 0, .cfg = { .group = 1 } },
+	};
+	struct kpci *kp = kpci_create(test, &kpci_dflt, fns, 2);
+	struct kfake_dev *kd0 = kp->kd[0], *kd1 = kp->kd[1];
+	struct iommu_group *group = kfake_group(test, kd0);
+	struct iommu_domain *def = kfake_cur(kd0);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd0);
+
+	KUNIT_ASSERT_EQ(test, iommu_attach_group(paging, group), 0);
+	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
+	kfake_clear_log(kp->fake);
+	iommu_detach_group(paging, group);
+	KFAKE_EXPECT_HW(test, kp->fake,
+			KFAKE_ATTACH_EV(&kfake_blocked_domain, kd1, paging));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd0), def);
+	KUNIT_EXPECT_PTR_EQ(test, kd0->rid, &kfake_blocked_domain);
+	iommu_domain_free(paging);
+
+	kfake_clear_log(kp->fake);
+	pci_dev_reset_iommu_done(kp->pdev[0]);
+	KFAKE_EXPECT_HW(test, kp->fake,
+			KFAKE_ATTACH_EV(def, kd0, &kfake_blocked_domain),
 			KFAKE_ATTACH_EV(def, kd1, &kfake_blocked_domain));
+	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, def);
 }
 
 /*
@@ -1501,6 +1540,21 @@ static struct kpci_slot *kpci_add_slot(struct kunit *test, struct kpci *kp)
 }
 
 /* The "bus" method of a function in a slot: a slot reset */
+/* Without a slot or a bus to reset, the bus method blocks nothing */
+static void reset_method_bus_not_applicable(struct kunit *test)
+{
+	struct kpci *kp = kpci_create(test, &kpci_dflt, kpci_resettable, 1);
+	struct iommu_domain *rid, *pasid;
+
+	kpci_translate(test, kp, KPCI_METHOD_BUS, &rid, &pasid);
+	KUNIT_EXPECT_EQ(test, pci_reset_function(kp->pdev[0]), -ENOTTY);
+	KFAKE_EXPECT_NO_HW(test, kp->fake);
+	KUNIT_EXPECT_PTR_EQ(test, kp->kd[0]->rid, rid);
+	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kp->kd[0],
+						     KPCI_RESET_PASID), pasid);
+	kpci_untranslate(kp, rid, pasid);
+}
+
 static void reset_method_slot(struct kunit *test)
 {
 	struct kpci *kp = kpci_create(test, &kpci_dflt, kpci_resettable, 1);
@@ -1509,7 +1563,8 @@ static void reset_method_slot(struct kunit *test)
 
 	kpci_translate(test, kp, KPCI_METHOD_BUS, &rid, &pasid);
 	KUNIT_EXPECT_EQ(test, pci_reset_function(kp->pdev[0]), 0);
-	KUNIT_EXPECT_EQ(test, ks->nr_probe, 0);
+	/* The method makes sure the slot can be reset before it blocks */
+	KUNIT_EXPECT_EQ(test, ks->nr_probe, 1);
 	kpci_expect_blocked_reset(test, kp, KPCI_RESET_SLOT, rid, pasid);
 
 	/* A failed slot reset is reported, and the device restored too */
@@ -1630,6 +1685,7 @@ static struct kunit_case iommu_reset_cases[] = {
 	KUNIT_CASE(reset_deferred_attach_still_pending),
 	KUNIT_CASE(reset_without_default_domain),
 	KUNIT_CASE(reset_dma_alias_siblings_one_by_one),
+	KUNIT_CASE(reset_detach_parks_dma_alias),
 	KUNIT_CASE(reset_attach_with_blocked_alias_busy),
 	KUNIT_CASE(reset_group_already_blocked),
 	KUNIT_CASE(reset_without_blocked_domain),
@@ -1640,6 +1696,7 @@ static struct kunit_case iommu_reset_cases[] = {
 	KUNIT_CASE(reset_method_af_flr),
 	KUNIT_CASE(reset_method_pm),
 	KUNIT_CASE(reset_method_slot),
+	KUNIT_CASE(reset_method_bus_not_applicable),
 	KUNIT_CASE(reset_method_flr_without_ats),
 	KUNIT_CASE(reset_method_flr_nested),
 	KUNIT_CASE(reset_flr_blocks_after_pending_wait),
