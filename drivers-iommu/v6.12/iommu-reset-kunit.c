@@ -244,7 +244,7 @@ static int kpci_write(struct pci_bus *bus, unsigned int devfn, int where,
 		kpci_reset_seen(kp, devfn, KPCI_RESET_AF_FLR);
 	}
 	if (where == KPCI_PM_CAP + PCI_PM_CTRL && size >= 2 &&
-	    (val & PCI_PM_CTRL_STATE_MASK) == PCI_D3hot)
+	    (val & PCI_PM_CTRL_STATE_MASK) == (__force u16)PCI_D3hot)
 		kpci_reset_seen(kp, devfn, KPCI_RESET_PM);
 	return PCIBIOS_SUCCESSFUL;
 }
@@ -889,18 +889,31 @@ static void reset_attach_with_blocked_alias_busy(struct kunit *test)
 
 static void reset_group_already_blocked(struct kunit *test)
 {
-	struct kpci *kp = kpci_create(test, &kpci_dflt, kpci_one_ats, 1);
+	struct kpci *kp = kpci_create(test, &kpci_dflt, kpci_one_pasid, 1);
 	struct kfake_dev *kd = kp->kd[0];
 	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_domain *pd = kfake_alloc_paging(test, kd);
 
 	KUNIT_ASSERT_EQ(test, iommu_group_claim_dma_owner(group, &kpci_owner),
 			0);
+	/* The owner, iommufd for one, may use PASIDs of a blocked RID */
+	KUNIT_ASSERT_EQ(test, iommu_attach_device_pasid(pd, kd->dev, 1, NULL),
+			0);
 	kfake_clear_log(kp->fake);
 	KUNIT_ASSERT_EQ(test, pci_dev_reset_iommu_prepare(kp->pdev[0]), 0);
+	/* The RID is blocked already, its PASIDs are not */
+	KFAKE_EXPECT_HW(test, kp->fake, KFAKE_PASID_REMOVE_EV(kd, 1, pd));
+	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 1));
+
+	kfake_clear_log(kp->fake);
 	pci_dev_reset_iommu_done(kp->pdev[0]);
-	KFAKE_EXPECT_NO_HW(test, kp->fake);
+	KFAKE_EXPECT_HW(test, kp->fake, KFAKE_PASID_EV(pd, kd, 1, NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kd->rid, &kfake_blocked_domain);
+	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), pd);
+
+	iommu_detach_device_pasid(pd, kd->dev, 1);
 	iommu_group_release_dma_owner(group);
+	iommu_domain_free(pd);
 }
 
 static void reset_without_blocked_domain(struct kunit *test)
@@ -1480,7 +1493,8 @@ static void reset_method_pm(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pci_reset_function(kp->pdev[0]), 0);
 	kpci_expect_blocked_reset(test, kp, KPCI_RESET_PM, rid, pasid);
 	pci_read_config_word(kp->pdev[0], KPCI_PM_CAP + PCI_PM_CTRL, &pmcsr);
-	KUNIT_EXPECT_EQ(test, pmcsr & PCI_PM_CTRL_STATE_MASK, PCI_D0);
+	KUNIT_EXPECT_EQ(test, pmcsr & PCI_PM_CTRL_STATE_MASK,
+			(__force u16)PCI_D0);
 	kpci_untranslate(kp, rid, pasid);
 }
 
