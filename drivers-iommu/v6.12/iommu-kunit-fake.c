@@ -481,8 +481,9 @@ static void kfake_dev_release(struct device *dev)
 	kfree(dev);
 }
 
-struct kfake_dev *kfake_add_dev(struct kfake *fake,
-				const struct kfake_dev_cfg *cfg)
+/* A device of the fake bus, not added yet */
+static struct kfake_dev *kfake_new_bus_dev(struct kfake *fake,
+					   const struct kfake_dev_cfg *cfg)
 {
 	struct kunit *test = fake->test;
 	struct kfake_dev *kd = kfake_new_dev(fake, cfg);
@@ -503,17 +504,66 @@ struct kfake_dev *kfake_add_dev(struct kfake *fake,
 
 		ret = device_create_managed_software_node(dev, props, NULL);
 	}
-	/* probe_device() looks the device up by these */
+	if (ret) {
+		put_device(dev);
+		KUNIT_FAIL_AND_ABORT(test, "making a fake device: %d", ret);
+	}
+	/* probe_device() looks the device up by it */
 	kd->owned = dev;
+	return kd;
+}
+
+struct kfake_dev *kfake_add_dev(struct kfake *fake,
+				const struct kfake_dev_cfg *cfg)
+{
+	struct kfake_dev *kd = kfake_new_bus_dev(fake, cfg);
+	int ret;
+
 	kd->added = true;
-	if (!ret)
-		ret = iommu_mock_device_add(dev, &fake->iommu);
+	ret = iommu_mock_device_add(kd->owned, &fake->iommu);
 	if (ret) {
 		kd->added = false;
-		put_device(dev);
-		KUNIT_FAIL_AND_ABORT(test, "adding a fake device: %d", ret);
+		put_device(kd->owned);
+		KUNIT_FAIL_AND_ABORT(fake->test, "adding a fake device: %d", ret);
 	}
 	return kd;
+}
+
+/*
+ * Add a device of the fake bus while the fake is not registered, then
+ * register it again: the core probes the device as it does those of a
+ * driver registering late, in bus_iommu_probe(). Returns what registering
+ * returned; *kdp is the device, probed or not.
+ */
+int kfake_add_dev_before_iommu(struct kfake *fake,
+			       const struct kfake_dev_cfg *cfg,
+			       struct kfake_dev **kdp)
+{
+	struct kfake_dev *kd = kfake_new_bus_dev(fake, cfg);
+	int ret;
+
+	KUNIT_ASSERT_TRUE(fake->test, fake->registered && fake->bus);
+	ret = iommu_mock_device_set_fwspec(kd->owned, &fake->iommu);
+	if (ret) {
+		put_device(kd->owned);
+		KUNIT_FAIL_AND_ABORT(fake->test, "naming the fake IOMMU: %d", ret);
+	}
+	iommu_device_unregister_bus(&fake->iommu, fake->bus, &fake->nb);
+	fake->registered = false;
+
+	kd->added = true;
+	ret = device_add(kd->owned);
+	if (ret) {
+		kd->added = false;
+		put_device(kd->owned);
+		KUNIT_FAIL_AND_ABORT(fake->test, "adding a fake device: %d", ret);
+	}
+	*kdp = kd;
+
+	ret = iommu_device_register_bus(&fake->iommu, &fake->ops, fake->bus,
+					&fake->nb);
+	fake->registered = !ret;
+	return ret;
 }
 
 void kfake_remove_dev(struct kfake *fake, struct kfake_dev *kd)
@@ -521,6 +571,12 @@ void kfake_remove_dev(struct kfake *fake, struct kfake_dev *kd)
 	if (!kd->added)
 		return;
 	kd->added = false;
+	/*
+	 * Without the fake registered, the core does not see the device go
+	 * from the bus (kfake_add_dev_before_iommu() may leave it so).
+	 */
+	if (!fake->registered)
+		iommu_group_remove_device(kd->owned);
 	device_del(kd->owned);
 	put_device(kd->owned);
 }

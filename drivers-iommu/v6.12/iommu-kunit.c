@@ -1067,6 +1067,37 @@ static void dev_reset_nested(struct kunit *test)
 	iommu_domain_free(pd);
 }
 
+/*
+ * An IOMMU registering after its devices, whose default domain cannot be
+ * allocated, leaves them in a group without a domain: a reset blocks such a
+ * device, and done() has no domain to attach it to.
+ */
+static void dev_reset_group_without_domain(struct kunit *test)
+{
+	const struct kfake_cfg cfg = {
+		.no_identity_domain = true,
+		.fail_paging_alloc = true,
+	};
+	struct kfake *fake = fake_new(test, &cfg);
+	struct kfake_dev *kd;
+
+	KUNIT_EXPECT_LT(test, kfake_add_dev_before_iommu(fake, &kfake_plain,
+							 &kd), 0);
+	KUNIT_ASSERT_TRUE(test, kd->probed);
+	KUNIT_ASSERT_NOT_NULL(test, kd->dev->iommu_group);
+	KUNIT_ASSERT_NULL(test, kfake_cur(kd));
+
+	kfake_clear_log(fake);
+	KUNIT_ASSERT_EQ(test, iommu_dev_reset_prepare(kd->dev), 0);
+	KFAKE_EXPECT_HW(test, fake,
+			KFAKE_ATTACH_EV(&kfake_blocked_domain, kd, NULL));
+	kfake_clear_log(fake);
+	iommu_dev_reset_done(kd->dev);
+	KFAKE_EXPECT_NO_HW(test, fake);
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, &kfake_blocked_domain);
+	KUNIT_EXPECT_NULL(test, kfake_cur(kd));
+}
+
 /* Without requester IDs to share, a sibling is attached during the reset */
 static void dev_reset_sibling_attached(struct kunit *test)
 {
@@ -1465,6 +1496,7 @@ static struct kunit_case iommu_dev_reset_cases[] = {
 	KUNIT_CASE(dev_reset_blocks_and_restores),
 	KUNIT_CASE(dev_reset_nested),
 	KUNIT_CASE(dev_reset_sibling_attached),
+	KUNIT_CASE(dev_reset_group_without_domain),
 	{}
 };
 

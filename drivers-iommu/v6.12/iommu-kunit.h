@@ -135,6 +135,9 @@ struct kfake_dev *kfake_dev_expect_pci(struct kfake *fake, int domain,
 				       const struct kfake_dev_cfg *cfg);
 struct kfake_dev *kfake_add_dev(struct kfake *fake,
 				const struct kfake_dev_cfg *cfg);
+int kfake_add_dev_before_iommu(struct kfake *fake,
+			       const struct kfake_dev_cfg *cfg,
+			       struct kfake_dev **kdp);
 void kfake_remove_dev(struct kfake *fake, struct kfake_dev *kd);
 struct kfake_dev *kfake_find(struct kfake *fake, struct device *dev);
 
