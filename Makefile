@@ -7,6 +7,9 @@
 #   make shellcheck | check-copies | summary | selftest
 #   make bench           benchmark of the core (iommu_core_bench on UML) before
 #                        and after the commit adding test_dev; BENCH_RUNS=5
+#   make mutate          the suites against bugs re-introduced one at a time
+#                        (kunit/BASE/mutations/*.patch); MUTATE_CONFIG=uml
+#                        (not part of make check)
 #
 # Variables: BASE (default v7.3), BASES (default: the bases with a
 # patches/<base>/series), CONFIG, WORK (work tree), JOBS (default 2),
@@ -18,7 +21,7 @@ BASES ?= $(patsubst patches/%/series,%,$(wildcard patches/*/series))
 CONFIG ?= uml
 export BASE
 
-.PHONY: all deps fetch apply export kunit check check-copies shellcheck summary selftest bench
+.PHONY: all deps fetch apply export kunit check check-copies shellcheck summary selftest bench mutate
 
 all: apply
 	@rc=0; scripts/kunit.sh uml || rc=$$?; scripts/summary.sh uml; exit $$rc
@@ -55,3 +58,6 @@ selftest: fetch
 
 bench:
 	@scripts/bench.sh
+
+mutate: fetch
+	@scripts/mutate.sh
