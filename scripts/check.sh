@@ -173,9 +173,7 @@ fi
 config_ok=1
 cw checkout -q --detach "$last"
 kc=()
-while IFS= read -r f; do
-	kc+=(--kunitconfig="$f")
-done < <(repo_kunitconfigs x86_64)
+add_repo_kunitconfigs kc x86_64
 [[ -f $CHECK_WORK/drivers/iommu/.kunitconfig ]] && kc+=(--kunitconfig="$CHECK_WORK/drivers/iommu/.kunitconfig")
 if (cd "$CHECK_WORK" && kunit_py "$CHECK_WORK" config --arch=x86_64 --build_dir="$OBJ" \
 	"${kc[@]}" --make_options="CC=ccache gcc") >"$RESULTS/check-obj-config.log" 2>&1; then

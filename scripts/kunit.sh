@@ -46,9 +46,7 @@ if [[ -f $series_kc ]]; then
 else
 	info "no drivers/iommu/.kunitconfig in $src (yet): building the $config KUnit kernel without the series' suites (0 cases)"
 fi
-while IFS= read -r f; do
-	kunitconfigs+=(--kunitconfig="$f")
-done < <(repo_kunitconfigs "$config")
+add_repo_kunitconfigs kunitconfigs "$config"
 common=(--build_dir="$build" "${kunitconfigs[@]}" --make_options="CC=ccache gcc" --jobs="$JOBS")
 
 # kunit_step ARGS: kunit.py ARGS in the tree, output to the build log. A

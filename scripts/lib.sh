@@ -77,15 +77,17 @@ base_init() {
 	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
 }
 
-# repo_kunitconfigs CONFIG: the kunitconfig files of this repo for the KUnit
-# configuration CONFIG, one per line: kunit/CONFIG.kunitconfig and, for a
-# base that needs options of its own (a symbol another base lacks),
+# add_repo_kunitconfigs ARRAY CONFIG: append to the array named ARRAY a
+# --kunitconfig=FILE option for each kunitconfig file of this repo for the
+# KUnit configuration CONFIG: kunit/CONFIG.kunitconfig and, for a base that
+# needs options of its own (a symbol another base lacks),
 # kunit/BASE/CONFIG.kunitconfig after it.
-repo_kunitconfigs() {
+add_repo_kunitconfigs() {
+	local -n _opts=$1
 	local f
-	for f in "$REPO/kunit/$1.kunitconfig" "$REPO/kunit/$BASE/$1.kunitconfig"; do
+	for f in "$REPO/kunit/$2.kunitconfig" "$REPO/kunit/$BASE/$2.kunitconfig"; do
 		if [[ -f $f ]]; then
-			printf '%s\n' "$f"
+			_opts+=(--kunitconfig="$f")
 		fi
 	done
 }
