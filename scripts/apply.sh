@@ -11,6 +11,9 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 load_series
+need_git_identity "$REPO"
+lock 5 "$WORK.lock" "the work tree $WORK"
+warn_base_drift || true
 
 if [[ -e $WORK ]]; then
 	ensure_worktree "$WORK"
@@ -52,6 +55,15 @@ same_series() {
 	g diff --quiet "$1" "$2" || return 1
 	[[ $(g log --format='%an %ae %ad%n%B' "$base_commit..$1") == "$(g log --format='%an %ae %ad%n%B' "$base_commit..$2")" ]]
 }
+
+# Commits made on a detached HEAD (not on the branch) are kept too.
+if [[ -z $cur_branch && $cur_head != "$base_commit" && $cur_head != "$old" ]] &&
+	! g merge-base --is-ancestor "$cur_head" "${old:-$base_commit}"; then
+	backup=detached-prev-$(date +%Y%m%d-%H%M%S)
+	while g rev-parse -q --verify "refs/heads/$backup" >/dev/null; do backup=$backup-1; done
+	g branch "$backup" "$cur_head"
+	info "the work tree was on a detached HEAD ($cur_head) with commits of its own; kept as branch $backup"
+fi
 
 if [[ -n $old ]] && same_series "$old" "$new"; then
 	g checkout -q "$BRANCH"

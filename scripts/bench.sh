@@ -19,7 +19,7 @@
 #
 # Environment: BENCH_RUNS (default 5), BENCH_BEFORE and BENCH_AFTER (commits
 # of the work tree to compare instead), KUNIT_TIMEOUT (seconds per run,
-# default 300), JOBS (default 2).
+# default 300), JOBS (default: the number of cores).
 set -euo pipefail
 { # Read the whole script before running it: editing it meanwhile is safe.
 # shellcheck source=lib.sh
@@ -89,6 +89,7 @@ info "before: $(describe "$before")"
 info "after:  $(describe "$after")"
 
 mkdir -p "$BUILD_ROOT" "$RESULTS" "$CCACHE_DIR"
+lock 5 "$WORK.lock" "the work tree $WORK"
 lock 6 "$BUILD_ROOT/bench.lock" "the benchmark trees and build dirs"
 
 # tree_at DIR REV: DIR is a detached worktree of $WORK at REV.  Created when

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # check-all.sh [BASE...]: the whole test run of 'make check'.
 #   - shellcheck of every script (one item per file)
+#   - the unit tests of the pipeline's parsers (scripts/test_*.py)
+#   - the selftest of the pipeline (scripts/selftest.sh) on the first base
 #   - for each base: fetch it if needed, then check.sh (per-patch checks,
 #     copies, KUnit cases in each configuration)
 # Ends with a summary and the line "N passed, N failed" counting every item;
@@ -29,6 +31,46 @@ while IFS= read -r f; do
 	fi
 done < <(cd "$REPO" && { ls scripts/*.sh; echo .ci/run; })
 lines+=("shellcheck: $pass passed, $fail failed")
+
+# Unit tests of the pipeline's own parsers (python3 -m unittest).
+ut=$(cd "$REPO/scripts" && PYTHONDONTWRITEBYTECODE=1 python3 -m unittest -v 2>&1) && ut_rc=0 || ut_rc=$?
+ut_pass=$(grep -c -E ' \.\.\. ok$' <<<"$ut" || true)
+ut_fail=$(grep -c -E ' \.\.\. (FAIL|ERROR)$' <<<"$ut" || true)
+if ((ut_rc != 0 && ut_fail == 0)) || ((ut_pass + ut_fail == 0)); then
+	ut_fail=$((ut_fail + 1))
+	printf 'FAIL unit tests (python3 -m unittest exited %d)\n' "$ut_rc"
+	printf '%s\n' "$ut" | tail -n 20 | sed 's/^/      /'
+fi
+grep -E ' \.\.\. (ok|FAIL|ERROR)$' <<<"$ut" | sed -E 's/^(.*) \.\.\. ok$/PASS unit \1/; s/^(.*) \.\.\. (FAIL|ERROR)$/FAIL unit \1/' || true
+pass=$((pass + ut_pass))
+fail=$((fail + ut_fail))
+lines+=("unit tests: $ut_pass passed, $ut_fail failed")
+
+# The pipeline's selftest (every check fails on a patch made to trip it,
+# every error case is said plainly) on the first base.
+if ((${#bases[@]})); then
+	st_log=$CACHE/selftest.log
+	mkdir -p "$CACHE"
+	st_rc=0
+	if BASE=${bases[0]} "$REPO/scripts/fetch-base.sh"; then
+		BASE=${bases[0]} "$REPO/scripts/selftest.sh" >"$st_log" 2>&1 || st_rc=$?
+	else
+		echo "fetching ${bases[0]} failed" >"$st_log"
+		st_rc=1
+	fi
+	grep -E '^(PASS|FAIL) ' "$st_log" | sed 's/^\(PASS\|FAIL\) /\1 selftest: /' || true
+	grep -E '^FAIL ' -A 30 "$st_log" | grep -E '^ {6}' | head -n 60 || true
+	st_pass=$(grep -c '^PASS ' "$st_log" || true)
+	st_fail=$(grep -c '^FAIL ' "$st_log" || true)
+	if ((st_rc != 0 && st_fail == 0)); then
+		printf 'FAIL selftest: stopped with status %d before its end (log %s)\n' "$st_rc" "$st_log"
+		tail -n 20 "$st_log" | sed 's/^/      /'
+		st_fail=1
+	fi
+	pass=$((pass + st_pass))
+	fail=$((fail + st_fail))
+	lines+=("selftest (${bases[0]}): $st_pass passed, $st_fail failed")
+fi
 
 if ((${#bases[@]} == 0)); then
 	info "no patches/<base>/series in $REPO: no series to check (only the scripts were checked)"

@@ -14,6 +14,7 @@ if [[ -z $rev ]]; then
 	list=$(series_patches) || exit 1
 	mapfile -t patches <<<"$list"
 	need_base
+	lock 7 "$CHECK_WORK.lock" "the check tree $CHECK_WORK"
 	series_into_check_tree "${patches[@]}" ||
 		die "patch $(basename "$AM_FAILED") does not apply (check work tree $CHECK_WORK); cannot check the copies"
 	rev=${SERIES_COMMITS[-1]}

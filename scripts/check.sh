@@ -7,25 +7,41 @@
 #   apply       git am -3 of patch k on top of patches 1..k-1
 #   kunit-uml   UML KUnit kernel builds, the suites that exist pass
 #   w1          every touched .c file's object builds with W=1 (x86_64,
-#               .config of the x86_64 KUnit config), no warning in touched files
+#               .config of the x86_64-debug KUnit kernel), no warning in
+#               touched files
 #   sparse      make C=2: no warning in touched files the base lacks
 #   checkpatch  checkpatch.pl --strict: no message except "added, moved or
-#               deleted file(s), does MAINTAINERS need updating?"
+#               deleted file(s), does MAINTAINERS need updating?"; its
+#               "total:" line must be there (else it did not run)
 #   kernel-doc  kernel-doc -none -Wall: no warning the base file lacks
-#   coccicheck  coccicheck (report mode) on touched .c files: no report the
-#               base file lacks
+#   coccicheck  every report-mode rule of scripts/coccinelle (the count is in
+#               the item) on touched .c files: no report the base file
+#               lacks; a rule that cannot run fails the item, naming it
 # Then, on the full series: the copies check and the KUnit configurations
-# uml, x86_64 and x86_64-debug (CHECK_KUNIT_CONFIGS), one item per case.
+# uml and x86_64-debug (CHECK_KUNIT_CONFIGS), one item per case.
+#
+# Two lanes: the build lane (this process) builds and runs the x86_64-debug
+# KUnit kernel of the full series, then in the same build dir the W=1 +
+# sparse objects of the base and of every patch (one make each), then the
+# UML kernel of every patch in one build dir; the lint lane (a background
+# job under nice) runs checkpatch, kernel-doc and coccicheck on file
+# versions read from git, so it never depends on what the build lane has
+# checked out.  Items are printed in patch order when both are done.
 #
 # Prints one PASS/FAIL line per item and "check <base>: N passed, N failed";
 # writes $CACHE/<base>/results/check-items.txt and check-summary.txt.
-# Results of sparse (by tree, object and .config) and coccicheck (by file
-# content) are cached in $CACHE/<base>/check-cache.
+# CHECK_UML=0 skips the UML runs (their items then fail as not run: for
+# the selftest, which checks the other items).  CHECKPATCH, KERNELDOC,
+# SPATCH and SPARSE name other tools (the selftest's broken ones).
+# Results of W=1+sparse (by tree, objects, .config, tools) and coccicheck
+# (by file content, rules, spatch) are cached in $CACHE/<base>/check-cache;
+# a run that failed or did not run completely is never cached.
 set -euo pipefail
 { # Read the whole script before running it: editing it meanwhile is safe.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 load_series
+warn_base_drift || true
 
 # One check at a time per check tree (it shares build dirs and results).
 lock 7 "$CHECK_WORK.lock" "the check tree $CHECK_WORK"
@@ -34,26 +50,52 @@ items=$RESULTS/check-items.txt
 summary=$RESULTS/check-summary.txt
 rm -f "$summary"
 : >"$items"
-ccache_dir=$BASE_DIR/check-cache
-OBJ=$BUILD_ROOT/check-obj
-mkdir -p "$ccache_dir/sparse" "$ccache_dir/coccicheck" "$OBJ" "$CCACHE_DIR"
+result_cache=$BASE_DIR/check-cache
+OBJ=$BUILD_ROOT/check-x86_64-debug
+UML=$BUILD_ROOT/check-uml
+mkdir -p "$result_cache/objcheck" "$result_cache/coccicheck" "$BUILD_ROOT" "$CCACHE_DIR"
 N=${#patches[@]}
 CHECKS=(apply kunit-uml w1 sparse checkpatch kernel-doc coccicheck)
-KUNIT_CONFIGS=${CHECK_KUNIT_CONFIGS-uml x86_64 x86_64-debug}
+KUNIT_CONFIGS=${CHECK_KUNIT_CONFIGS-uml x86_64-debug}
+CHECKPATCH=${CHECKPATCH:-scripts/checkpatch.pl}
+KERNELDOC=${KERNELDOC:-scripts/kernel-doc}
+export SPATCH=${SPATCH:-spatch}
 n_pass=0
 n_fail=0
 t_start=$(now)
 
-# item PASS|FAIL LABEL CHECK [DETAIL]
+work=$(mktemp -d "${TMPDIR:-/tmp}/iommu-check.XXXXXX")
+lint_pid=
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	if [[ -n $lint_pid ]]; then
+		pkill -TERM -P "$lint_pid" 2>/dev/null || true
+		kill "$lint_pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+R=$work/items # one file per item: R/K.CHECK, first line "PASS|FAIL detail"
+mkdir -p "$R"
+
+# put K CHECK PASS|FAIL [DETAIL]: record an item; detail lines on stdin
+# when DETAIL_STDIN=1.
+put() {
+	local f=$R/$1.$2
+	{
+		printf '%s%s\n' "$3" "${4:+ ($4)}"
+		[[ ${DETAIL_STDIN:-0} == 0 ]] || sed -e 's/^/      /' | head -n 30
+	} >"$f.tmp"
+	mv "$f.tmp" "$f"
+}
+# putd: put with detail lines from stdin
+putd() { DETAIL_STDIN=1 put "$@"; }
+# item PASS|FAIL LABEL CHECK [DETAIL]: print and count an item
 item() {
 	local line="$1 $2 $3"
 	[[ -z ${4:-} ]] || line+=" ($4)"
 	printf '%s\n' "$line" | tee -a "$items"
 	if [[ $1 == PASS ]]; then n_pass=$((n_pass + 1)); else n_fail=$((n_fail + 1)); fi
-}
-# indent: detail lines under an item
-indent() {
-	sed -e 's/^/      /' | head -n "${1:-30}"
 }
 cw() { git -C "$CHECK_WORK" "$@"; }
 label() {
@@ -63,29 +105,9 @@ hash_of() {
 	printf '%s\n' "$@" | sha1sum | cut -c1-40
 }
 
-# make in the object build dir of the check tree (x86_64).
+# make in the x86_64 build dir of the check tree.
 kmake() {
 	make -C "$CHECK_WORK" O="$OBJ" ARCH=x86_64 CC="ccache gcc" -j"$JOBS" -s "$@"
-}
-
-# diag FILE...: read compiler/sparse/kernel-doc/coccicheck messages on stdin,
-# keep those about the given files (paths relative to the tree) and print
-# them as "file: message", without line and column numbers (so that a
-# moved line is not a new warning).  Sorted, duplicates kept.
-diag() {
-	awk -v src="$CHECK_WORK/" -v files="$*" '
-		BEGIN { n = split(files, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
-		{
-			line = $0
-			while ((p = index(line, src)) > 0)
-				line = substr(line, 1, p - 1) substr(line, p + length(src))
-			sub(/^Warning: /, "", line)
-			if (!match(line, /^[^: ]+:[0-9]+(:[0-9]+)?(-[0-9]+)?:? /)) next
-			file = line; sub(/:.*/, "", file)
-			if (!(file in want)) next
-			msg = substr(line, RLENGTH + 1)
-			print file ": " msg
-		}' | LC_ALL=C sort
 }
 
 # strip_src: drop the check tree's path from tool output, so that cached
@@ -99,66 +121,220 @@ strip_src() {
 	}'
 }
 
+# diag FILE...: read compiler/sparse/kernel-doc/coccicheck messages on stdin,
+# keep those about the given files (paths relative to the tree) and print
+# them as "file: message", without line and column numbers (so that a
+# moved line is not a new warning).  Sorted, duplicates kept.
+diag() {
+	strip_src | awk -v files="$*" '
+		BEGIN { n = split(files, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+		{
+			line = $0
+			sub(/^Warning: /, "", line)
+			if (!match(line, /^[^: ]+:[0-9]+(:[0-9]+)?(-[0-9]+)?:? /)) next
+			file = line; sub(/:.*/, "", file)
+			if (!(file in want)) next
+			msg = substr(line, RLENGTH + 1)
+			print file ": " msg
+		}' | LC_ALL=C sort
+}
+
 # new_lines BASEFILE NEWFILE: lines of NEWFILE not in BASEFILE (multiset).
 new_lines() {
 	LC_ALL=C comm -13 "$1" "$2"
 }
 
-# sparse_of OBJ: raw sparse output for an object of the checked-out tree,
-# cached by (tree, object, .config).
-sparse_of() {
-	local obj=$1 key f
-	key=$(hash_of sparse-2 "$(cw rev-parse 'HEAD^{tree}')" "$obj" "$config_hash" "$("$sparse_bin" --version)")
-	f=$ccache_dir/sparse/$key
-	if [[ ! -f $f ]]; then
-		cp "$OBJ.config" "$OBJ/.config"
-		kmake W=1 C=2 CHECK="$sparse_bin" "$obj" >"$f.tmp" 2>&1 || true
-		# The kernel's Makefile silently skips a sparse it does not accept.
-		if grep -q 'specified, but .* is not available or not up to date' "$f.tmp"; then
-			printf 'sparse-not-run: %s\n' "$(head -n 1 "$f.tmp")"
-			rm -f "$f.tmp"
-			return 0
+# shows NEWFILE RAW...: the lines of the RAW tool outputs that produced the
+# diag lines of NEWFILE, with their line numbers (for the reader).
+shows() {
+	local new=$1 l f msg
+	shift
+	while IFS= read -r l; do
+		f=${l%%: *}
+		msg=${l#*: }
+		strip_src <"$@" | grep -F -- "$msg" | grep -F -- "$f" | head -n 2 || printf '%s\n' "$l"
+	done <"$new" | awk '!seen[$0]++'
+}
+
+# ---------------------------------------------------------------------------
+# The lint lane: checkpatch, kernel-doc, coccicheck.  Reads every file from
+# git (never the checked-out tree), so it runs beside the build lane.
+
+# kdoc_blob COMMIT PATH OUT: kernel-doc -none -Wall of PATH at COMMIT (empty
+# when it does not exist there) into OUT; status 1 when kernel-doc did not
+# run (a crash), with its output in OUT.
+kdoc_blob() {
+	local c=$1 f=$2 out=$3 d rc=0
+	: >"$out"
+	cw cat-file -e "$c:$f" 2>/dev/null || return 0
+	d=$work/kd/$c
+	mkdir -p "$d/$(dirname "$f")"
+	cw show "$c:$f" >"$d/$f"
+	(cd "$d" && "$CHECK_WORK/$KERNELDOC" -none -Wall "$f") >"$out" 2>&1 || rc=$?
+	if ((rc != 0)) || grep -q -E '^Traceback|^Can.t locate|syntax error' "$out"; then
+		return 1
+	fi
+}
+
+lint_checkpatch() {
+	local k=$1 p=${patches[$1 - 1]} out=$work/cp.$1 rc=0
+	# The python scripts checkpatch runs (spdxcheck.py) need Debian's
+	# python3 modules, so Debian's python3 comes first in PATH.
+	(cd "$CHECK_WORK" && PATH=/usr/bin:$PATH "$CHECKPATCH" --strict --emacs --show-types "$p") >"$out" 2>&1 || rc=$?
+	grep -E ': (ERROR|WARNING|CHECK):' "$out" |
+		grep -v -F 'added, moved or deleted file(s), does MAINTAINERS need updating?' >"$out.bad" || true
+	if grep -q -E 'Traceback|^Can.t locate' "$out"; then
+		# A helper of checkpatch (spdxcheck.py) crashed: a check was skipped.
+		grep -E 'Error|Traceback|locate' "$out" | sed 's/^/checkpatch problem: /' >>"$out.bad"
+	fi
+	if ! grep -q -E '^total: [0-9]+ errors, [0-9]+ warnings, ([0-9]+ checks, )?[0-9]+ lines checked' "$out"; then
+		putd "$k" checkpatch FAIL "checkpatch did not run to its end (no 'total:' line; exit $rc)" <"$out"
+	elif [[ -s $out.bad ]]; then
+		sed -e "s#^$p:#line #" "$out.bad" | putd "$k" checkpatch FAIL "$(wc -l <"$out.bad") messages"
+	else
+		put "$k" checkpatch PASS
+	fi
+}
+
+lint_kerneldoc() {
+	local k=$1 c=${commits[$1 - 1]} f bad=() nk
+	: >"$work/kd-new.$k"
+	for f in "${srcfiles[@]}"; do
+		kdoc_blob "$c" "$f" "$work/kd.now" || bad+=("$f")
+		kdoc_blob "$BASE_TAG" "$f" "$work/kd.base" || bad+=("$f (base)")
+		diag "$f" <"$work/kd.now" >"$work/kd.now.d"
+		diag "$f" <"$work/kd.base" >"$work/kd.base.d"
+		new_lines "$work/kd.base.d" "$work/kd.now.d" >>"$work/kd-new.$k"
+	done
+	nk=$(wc -l <"$work/kd-new.$k")
+	if ((${#bad[@]})); then
+		tail -n 10 "$work/kd.now" | putd "$k" kernel-doc FAIL "kernel-doc did not run on: ${bad[*]}"
+	elif ((nk == 0)); then
+		put "$k" kernel-doc PASS "${#srcfiles[@]} files"
+	else
+		putd "$k" kernel-doc FAIL "$nk new warnings" <"$work/kd-new.$k"
+	fi
+}
+
+# Coccicheck of every (commit, .c file) needed: the base version and the
+# version at each patch of every .c file a patch touches.  One spatch per
+# rule over all the versions not in the cache (cocci_run.py); results cached
+# by (blob, path, rules, spatch) only when every rule ran.
+cocci_key() {
+	hash_of cocci-3 "$(cw rev-parse "$1:$2")" "$2" "$(cw rev-parse "$BASE_TAG:scripts/coccinelle")" \
+		"$("$SPATCH" --version 2>&1 | head -n 1)" "$(sha1sum <"$REPO/scripts/cocci_run.py")"
+}
+lint_cocci_all() {
+	local k c f key in=$work/cocci-in out=$work/cocci-out todo=0 rc=0
+	mkdir -p "$in" "$out"
+	# versions: base of every touched .c, and each patch's touched .c
+	: >"$work/cocci-versions"
+	while IFS= read -r f; do
+		[[ $f == *.c ]] || continue
+		! cw cat-file -e "$BASE_TAG:$f" 2>/dev/null || printf '%s %s\n' "$BASE_TAG" "$f" >>"$work/cocci-versions"
+	done <"$work/all-touched"
+	for ((k = 1; k <= applied; k++)); do
+		while IFS= read -r f; do
+			[[ $f == *.c ]] && printf '%s %s\n' "${commits[k - 1]}" "$f" >>"$work/cocci-versions"
+		done <"$work/touched.$k"
+	done
+	while read -r c f; do
+		key=$(cocci_key "$c" "$f")
+		printf '%s %s %s\n' "$c" "$f" "$key" >>"$work/cocci-keys"
+		if [[ ! -f $result_cache/coccicheck/$key && ! -d $in/$key ]]; then
+			mkdir -p "$in/$key/$(dirname "$f")"
+			cw show "$c:$f" >"$in/$key/$f"
+			todo=$((todo + 1))
 		fi
-		strip_src <"$f.tmp" >"$f"
-		rm -f "$f.tmp"
+	done <"$work/cocci-versions"
+	: >"$work/cocci-status"
+	if ((todo > 0)); then
+		info "coccicheck: every rule over $todo file versions"
+		# The include dirs are those of the full series (rules that parse
+		# headers see the series' headers).
+		mkdir -p "$work/cocci-tree"
+		cw archive "$last" scripts/coccinelle include arch/x86/include | tar -x -C "$work/cocci-tree"
+		python3 "$REPO/scripts/cocci_run.py" --tree "$work/cocci-tree" --inputs "$in" --out "$out" \
+			>"$work/cocci.log" 2>&1 || rc=$?
+		cp "$out/status" "$work/cocci-status" 2>/dev/null || echo "failed=cocci_run.py (exit $rc, no status)" >"$work/cocci-status"
+		if ((rc == 0)); then
+			for key in "$in"/*; do
+				key=${key##*/}
+				{ head -n 1 "$out/status"; cat "$out/$key.txt"; } >"$result_cache/coccicheck/$key.tmp"
+				mv "$result_cache/coccicheck/$key.tmp" "$result_cache/coccicheck/$key"
+			done
+		fi
 	fi
-	cat "$f"
 }
-
-# cocci_of FILE: raw coccicheck (report mode) output for a .c file of the
-# checked-out tree, cached by (file content, path, semantic patches, spatch).
-# scripts/coccicheck is run directly on the file, as "make C=2
-# CHECK=scripts/coccicheck" would (which would also check every prepare
-# object make visits).
-cocci_of() {
-	local c=$1 key f t0 s=$CHECK_WORK
-	key=$(hash_of cocci-2 "$(cw rev-parse "HEAD:$c")" "$c" "$(cw rev-parse 'HEAD:scripts/coccinelle')" \
-		"$(cw rev-parse 'HEAD:scripts/coccicheck')" "$(spatch --version | head -n 1)")
-	f=$ccache_dir/coccicheck/$key
-	if [[ ! -f $f ]]; then
-		t0=$(now)
-		(cd "$OBJ" && srctree=$s C=2 MODE=report DEBUG_FILE=/dev/null \
-			LINUXINCLUDE="-I$s/arch/x86/include -I./arch/x86/include/generated -I$s/include -I./include -I$s/arch/x86/include/uapi -I./arch/x86/include/generated/uapi -I$s/include/uapi -I./include/generated/uapi -include $s/include/linux/compiler-version.h -include $s/include/linux/kconfig.h" \
-			"$s/scripts/coccicheck" "$s/$c") 2>&1 | strip_src >"$f.tmp" || true
-		mv "$f.tmp" "$f"
-		info "coccicheck $c ($(cw rev-parse --short HEAD)): $(($(now) - t0)) s"
+# cocci_result COMMIT PATH: the reports of that version (from the cache or
+# this run); status 1 when it has none (its run failed).
+cocci_result() {
+	local key
+	key=$(awk -v c="$1" -v f="$2" '$1 == c && $2 == f { print $3; exit }' "$work/cocci-keys")
+	if [[ -f $result_cache/coccicheck/$key ]]; then
+		tail -n +2 "$result_cache/coccicheck/$key"
+	elif [[ -f $work/cocci-out/$key.txt ]] && ! grep -q '^failed=' "$work/cocci-status"; then
+		cat "$work/cocci-out/$key.txt"
+	else
+		return 1
 	fi
-	cat "$f"
+}
+cocci_rules_of() {
+	local key
+	key=$(awk -v c="$1" -v f="$2" '$1 == c && $2 == f { print $3; exit }' "$work/cocci-keys")
+	sed -n 's/^rules=//p' "$result_cache/coccicheck/$key" "$work/cocci-status" 2>/dev/null | head -n 1
+}
+lint_coccicheck() {
+	local k=$1 c=${commits[$1 - 1]} f nc rules
+	mapfile -t cfiles < <(grep -E '\.c$' "$work/touched.$k" || true)
+	if ((${#cfiles[@]} == 0)); then
+		put "$k" coccicheck PASS "no .c file touched"
+		return
+	fi
+	if grep -q '^failed=' "$work/cocci-status"; then
+		sed -n 's/^failed=//p' "$work/cocci-status" |
+			putd "$k" coccicheck FAIL "rules that could not run (the check did not run completely)"
+		return
+	fi
+	: >"$work/cc-new.$k"
+	for f in "${cfiles[@]}"; do
+		cocci_result "$c" "$f" >"$work/cc.now" || { put "$k" coccicheck FAIL "no coccicheck result for $f"; return; }
+		: >"$work/cc.base"
+		! cw cat-file -e "$BASE_TAG:$f" 2>/dev/null || cocci_result "$BASE_TAG" "$f" >"$work/cc.base" ||
+			{ put "$k" coccicheck FAIL "no coccicheck result for the base $f"; return; }
+		rules=$(cocci_rules_of "$c" "$f")
+		diag "$f" <"$work/cc.now" >"$work/cc.now.d"
+		diag "$f" <"$work/cc.base" >"$work/cc.base.d"
+		new_lines "$work/cc.base.d" "$work/cc.now.d" >>"$work/cc-new.$k"
+	done
+	nc=$(wc -l <"$work/cc-new.$k")
+	if ((nc == 0)); then
+		put "$k" coccicheck PASS "${#cfiles[@]} files, $rules rules"
+	else
+		putd "$k" coccicheck FAIL "$nc new reports ($rules rules)" <"$work/cc-new.$k"
+	fi
 }
 
-# sparse_only: drop the compiler's lines from make C=2 output (when the
-# object had to be compiled first): gcc's warnings end in [-Wname].
-sparse_only() {
-	grep -E ': (warning|error): ' | grep -v -E '\[-W[^]]*\]$' || true
-}
-
-kdoc_of() {
-	(cd "$CHECK_WORK" && scripts/kernel-doc -none -Wall "$1" 2>&1) || true
+lint_lane() {
+	local k f
+	for ((k = 1; k <= applied; k++)); do
+		lint_checkpatch "$k"
+		srcfiles=()
+		while IFS= read -r f; do
+			[[ $f == *.c || $f == *.h ]] && srcfiles+=("$f")
+		done <"$work/touched.$k"
+		lint_kerneldoc "$k"
+	done
+	lint_cocci_all
+	for ((k = 1; k <= applied; k++)); do
+		lint_coccicheck "$k"
+	done
 }
 
 # ---------------------------------------------------------------------------
 info "checking $N patches of $PATCH_DIR on $BASE ($BASE_PACKAGE $(base_version)) in $CHECK_WORK"
-series_into_check_tree "${patches[@]}" || true
+applied=0
+if series_into_check_tree "${patches[@]}"; then :; fi
 applied=$SERIES_APPLIED
 commits=("${SERIES_COMMITS[@]}")
 if ((applied == 0)); then
@@ -167,23 +343,53 @@ else
 	last=${commits[applied - 1]}
 fi
 
-# The object build dir gets the .config of the x86_64 KUnit configuration
-# of the full series; it is restored before every build (Kconfig drops the
-# symbols a tree does not know, e.g. at the base).
-config_ok=1
+# Files touched by patch k (not deleted).
+for ((k = 1; k <= applied; k++)); do
+	cw diff --no-renames --name-only --diff-filter=d "${commits[k - 1]}~1" "${commits[k - 1]}" >"$work/touched.$k"
+done
+for ((k = 1; k <= applied; k++)); do cat "$work/touched.$k"; done | LC_ALL=C sort -u >"$work/all-touched"
+
+lint_log=$RESULTS/check-lint.log
+if ((applied > 0)); then
+	(trap - INT TERM; lint_lane) >"$lint_log" 2>&1 &
+	lint_pid=$!
+	renice -n 10 -p "$lint_pid" >/dev/null 2>&1 || true
+fi
+
+# ---------------------------------------------------------------------------
+# The build lane.  1. The x86_64-debug KUnit kernel of the full series, in
+# the build dir that then serves the W=1 + sparse objects.
 cw checkout -q --detach "$last"
-kc=()
-add_repo_kunitconfigs kc x86_64
-[[ -f $CHECK_WORK/drivers/iommu/.kunitconfig ]] && kc+=(--kunitconfig="$CHECK_WORK/drivers/iommu/.kunitconfig")
-if (cd "$CHECK_WORK" && kunit_py "$CHECK_WORK" config --arch=x86_64 --build_dir="$OBJ" \
-	"${kc[@]}" --make_options="CC=ccache gcc") >"$RESULTS/check-obj-config.log" 2>&1; then
+declare -A kunit_rc
+run_kunit() { # CONFIG BUILD_DIR RESULT_NAME
+	local rc=0
+	KUNIT_BUILD_DIR=$2 RESULT_NAME=$3 "$REPO/scripts/kunit.sh" "$1" "$CHECK_WORK" >"$work/kunit.$3" 2>&1 || rc=$?
+	kunit_rc[$3]=$rc
+}
+if ((applied == N)) && [[ " $KUNIT_CONFIGS " == *" x86_64-debug "* ]]; then
+	info "x86_64-debug: KUnit kernel of the full series (also the W=1/sparse build dir)"
+	run_kunit x86_64-debug "$OBJ" check-x86_64-debug
+fi
+
+# 2. W=1 + sparse: one make per tree (base, then each patch) of the
+# touched objects, with the .config of the x86_64-debug kernel.
+config_ok=1
+if [[ -z ${kunit_rc[check-x86_64-debug]:-} ]]; then
+	kc=()
+	add_repo_kunitconfigs kc x86_64-debug
+	[[ -f $CHECK_WORK/drivers/iommu/.kunitconfig ]] && kc+=(--kunitconfig="$CHECK_WORK/drivers/iommu/.kunitconfig")
+	(cd "$CHECK_WORK" && kunit_py "$CHECK_WORK" config --arch=x86_64 --build_dir="$OBJ" \
+		"${kc[@]}" --make_options="CC=ccache gcc") >"$RESULTS/check-obj-config.log" 2>&1 || config_ok=0
+fi
+if ((config_ok)); then
 	# Warnings must stay warnings (counted below), not stop the build.
-	"$CHECK_WORK/scripts/config" --file "$OBJ/.config" --disable WERROR
-	kmake olddefconfig >>"$RESULTS/check-obj-config.log" 2>&1
+	if grep -q '^CONFIG_WERROR=y' "$OBJ/.config"; then
+		info "CONFIG_WERROR is set in $OBJ/.config: W=1 warnings would stop the build"
+		config_ok=0
+	fi
 	cp "$OBJ/.config" "$OBJ.config"
 	config_hash=$(sha1sum <"$OBJ.config" | cut -c1-40)
 else
-	config_ok=0
 	config_hash=none
 	info "kunit.py config --arch=x86_64 failed (see $RESULTS/check-obj-config.log)"
 fi
@@ -197,33 +403,166 @@ else
 	sparse_bin=
 fi
 
-# Files touched by patch k (not deleted), by kind.
-touched() { cw diff --no-renames --name-only --diff-filter=d "${commits[$1 - 1]}~1" "${commits[$1 - 1]}"; }
+# objcheck OUT C...: make W=1 C=2 of the objects of the .c files C in the
+# checked-out tree, raw output (check tree path stripped) in OUT; cached by
+# (tree, objects, .config, sparse, gcc).  Status 1 when make failed, 2 when
+# sparse did not run; neither is cached.
+objcheck() {
+	local out=$1 key f rc=0 c objs=()
+	shift
+	for c in "$@"; do objs+=("${c%.c}.o"); done
+	key=$(hash_of objcheck-1 "$(cw rev-parse 'HEAD^{tree}')" "${objs[@]}" "$config_hash" \
+		"${sparse_bin:+$("$sparse_bin" --version)}" "$(gcc --version | head -n 1)")
+	f=$result_cache/objcheck/$key
+	if [[ -f $f ]]; then
+		cp "$f" "$out"
+		return 0
+	fi
+	local chk=()
+	[[ -z $sparse_bin ]] || chk=(C=2 CHECK="$sparse_bin")
+	cp "$OBJ.config" "$OBJ/.config"
+	(cd "$OBJ" && rm -f "${objs[@]}")
+	kmake W=1 "${chk[@]}" "${objs[@]}" >"$out.raw" 2>&1 || rc=$?
+	strip_src <"$out.raw" >"$out"
+	for o in "${objs[@]}"; do
+		[[ -f $OBJ/$o ]] || { echo "make: $o was not built: not enabled by the x86_64 .config?" >>"$out"; rc=1; }
+	done
+	# The kernel's Makefile silently skips a sparse it does not accept.
+	if [[ -z $sparse_bin ]] || grep -q 'specified, but .* is not available or not up to date' "$out"; then
+		return 2
+	fi
+	((rc == 0)) || return 1
+	cp "$out" "$f.tmp"
+	mv "$f.tmp" "$f"
+}
+# Output classes of make W=1 C=2: gcc (file:line:col: ... [-Wname]),
+# sparse (file:line:col: without [-W]), kernel-doc (file:line: warning:
+# without a column; its "Warning: file:line" lines of -Wall checks are the
+# kernel-doc item's, compared with the base there).
+gcc_lines() { grep -E '^[^: ]+:[0-9]+:[0-9]+: (warning|error): .*\[-W[^]]*\]$' || true; }
+sparse_lines() { grep -E '^[^: ]+:[0-9]+:[0-9]+: (warning|error): ' | grep -v -E '\[-W[^]]*\]$' || true; }
+kdoc_lines() { grep -E '^[^: ]+:[0-9]+: (warning|error): ' || true; }
 
-# Base versions: sparse and coccicheck of every .c file touched by some
-# patch, kernel-doc of every touched .c/.h file (empty when the base lacks
-# the file).
-basedir=$(mktemp -d "${TMPDIR:-/tmp}/iommu-check.XXXXXX")
-trap 'rm -rf "$basedir"' EXIT
 if ((applied > 0)); then
 	cw checkout -q --detach "$BASE_TAG"
-	for ((k = 1; k <= applied; k++)); do touched "$k"; done | LC_ALL=C sort -u >"$basedir/all-touched"
+	mapfile -t base_c < <(while IFS= read -r f; do
+		[[ $f == *.c ]] && cw cat-file -e "HEAD:$f" 2>/dev/null && printf '%s\n' "$f"
+	done <"$work/all-touched")
+	base_obj=ok
+	if ((config_ok)) && [[ -n $sparse_bin ]] && ((${#base_c[@]})); then
+		info "W=1 + sparse: the base (${#base_c[@]} objects)"
+		rc=0
+		objcheck "$work/obj.base" "${base_c[@]}" || rc=$?
+		((rc != 2)) || base_obj="make C=2 did not run sparse at the base"
+		((rc != 1)) || base_obj="the base objects do not build (see $work/obj.base)"
+	fi
+fi
+for ((k = 1; k <= applied; k++)); do
+	mapfile -t cfiles < <(grep -E '\.c$' "$work/touched.$k" || true)
+	mapfile -t srcfiles < <(grep -E '\.[ch]$' "$work/touched.$k" || true)
+	if ((${#cfiles[@]} == 0)); then
+		put "$k" w1 PASS "no .c file touched"
+		put "$k" sparse PASS "no .c file touched"
+		continue
+	elif ((config_ok == 0)); then
+		put "$k" w1 FAIL "no x86_64 .config, see $RESULTS/check-obj-config.log"
+		put "$k" sparse FAIL "no x86_64 .config"
+		continue
+	elif [[ -z $sparse_bin ]]; then
+		put "$k" sparse FAIL "no sparse that this kernel accepts (see the log above)"
+	fi
+	cw checkout -q --detach "${commits[k - 1]}"
+	info "W=1 + sparse: patch $k/$N (${#cfiles[@]} objects)"
+	rc=0
+	objcheck "$work/obj.$k" "${cfiles[@]}" || rc=$?
+	gcc_lines <"$work/obj.$k" | diag "${srcfiles[@]}" >"$work/w1.$k"
+	kdoc_lines <"$work/obj.$k" | diag "${srcfiles[@]}" >>"$work/w1.$k"
+	nw=$(wc -l <"$work/w1.$k")
+	if ((rc == 1)); then
+		grep -E -i 'error|not built' "$work/obj.$k" | putd "$k" w1 FAIL "the objects do not build ($nw warnings)"
+	elif ((nw == 0)); then
+		put "$k" w1 PASS "${#cfiles[@]} objects, no warning"
+	else
+		shows "$work/w1.$k" "$work/obj.$k" | putd "$k" w1 FAIL "$nw warnings in touched files"
+	fi
+	[[ -n $sparse_bin ]] || continue
+	if ((rc == 2)); then
+		put "$k" sparse FAIL "make C=2 did not run sparse"
+		continue
+	elif [[ $base_obj != ok ]]; then
+		put "$k" sparse FAIL "$base_obj"
+		continue
+	fi
+	sparse_lines <"$work/obj.$k" | diag "${srcfiles[@]}" >"$work/sp.now"
+	: >"$work/sp.base"
+	[[ ! -f $work/obj.base ]] || sparse_lines <"$work/obj.base" | diag "${srcfiles[@]}" >"$work/sp.base"
+	new_lines "$work/sp.base" "$work/sp.now" >"$work/sparse-new.$k"
+	ns=$(wc -l <"$work/sparse-new.$k")
+	if ((ns == 0)); then
+		put "$k" sparse PASS
+	else
+		shows "$work/sparse-new.$k" "$work/obj.$k" | putd "$k" sparse FAIL "$ns new warnings in touched files"
+	fi
+done
+# Leave the build dir with the full series' .config for the next build.
+[[ ! -f $OBJ.config ]] || cp "$OBJ.config" "$OBJ/.config"
+
+# 3. UML KUnit of every patch, in one build dir (a changed .kunitconfig
+# regenerates the .config there and kbuild rebuilds what depends on it).  A
+# patch none of whose files the UML kernel of the patch before is built
+# from (nor a Kconfig, Makefile or .kunitconfig) gives that same kernel:
+# its result is the one before.
+uml_uses() { # FILE: is FILE a source or dependency of the UML build?
+	case $1 in
+	*Kconfig* | *Makefile* | *Kbuild* | *.kunitconfig | tools/testing/kunit/*) return 0 ;;
+	esac
+	grep -r -q -F --include='*.cmd' -- "$CHECK_WORK/$1" "$UML" 2>/dev/null
+}
+prev_uml=
+for ((k = 1; k <= applied; k++)); do
+	if [[ ${CHECK_UML:-1} == 0 ]]; then
+		put "$k" kunit-uml FAIL "not run (CHECK_UML=0)"
+		continue
+	fi
+	same=1
+	[[ -n $prev_uml ]] || same=0
 	while IFS= read -r f; do
-		[[ $f == *.c || $f == *.h ]] || continue
-		b=$basedir/$(tr / _ <<<"$f")
-		if cw cat-file -e "HEAD:$f" 2>/dev/null; then
-			kdoc_of "$f" >"$b.kdoc"
-			if [[ $f == *.c ]] && ((config_ok)); then
-				[[ -z $sparse_bin ]] || sparse_of "${f%.c}.o" >"$b.sparse"
-				cocci_of "$f" >"$b.cocci"
-			fi
-		fi
-		touch "$b.kdoc" "$b.sparse" "$b.cocci"
-	done <"$basedir/all-touched"
+		((same)) || break
+		! uml_uses "$f" || same=0
+	done <"$work/touched.$k"
+	if ((same)); then
+		info "kunit-uml: patch $k/$N touches nothing the UML kernel is built from: same kernel as patch $((k - 1))"
+		{ head -n 1 "$R/$prev_uml.kunit-uml" | sed -E "s/^(PASS|FAIL)( \((.*)\))?$/\1 (same UML kernel as patch $((k - 1)): \3)/"; } >"$R/$k.kunit-uml"
+		cp "$work/kunit.check-uml-p$prev_uml" "$work/kunit.check-uml-p$k" 2>/dev/null || true
+		cp "$RESULTS/check-uml-p$prev_uml.txt" "$RESULTS/check-uml-p$k.txt"
+		cp "$RESULTS/check-uml-p$prev_uml.json" "$RESULTS/check-uml-p$k.json" 2>/dev/null || true
+		cp "$RESULTS/check-uml-p$prev_uml.log" "$RESULTS/check-uml-p$k.log" 2>/dev/null || true
+		prev_uml=$k
+		continue
+	fi
+	cw checkout -q --detach "${commits[k - 1]}"
+	info "kunit-uml: patch $k/$N"
+	run_kunit uml "$UML" "check-uml-p$k"
+	if [[ ${kunit_rc[check-uml-p$k]} == 0 ]]; then
+		put "$k" kunit-uml PASS "$(tail -n 1 "$work/kunit.check-uml-p$k")"
+	else
+		tail -n 25 "$work/kunit.check-uml-p$k" | putd "$k" kunit-uml FAIL "$(tail -n 1 "$work/kunit.check-uml-p$k")"
+	fi
+	prev_uml=$k
+done
+cw checkout -q --detach "$last"
+
+# ---------------------------------------------------------------------------
+# Wait for the lint lane.
+if [[ -n $lint_pid ]]; then
+	info "waiting for the lint lane (checkpatch, kernel-doc, coccicheck; log $lint_log)"
+	lint_rc=0
+	wait "$lint_pid" || lint_rc=$?
+	lint_pid=
+	((lint_rc == 0)) || info "the lint lane stopped with status $lint_rc (see $lint_log)"
 fi
 
-used_uml_dirs=
-uml_dir=$BUILD_ROOT/check-uml-none
+# Print the items in patch order.
 for ((k = 1; k <= N; k++)); do
 	L=$(label "$k")
 	if ((k > applied)); then
@@ -236,158 +575,28 @@ for ((k = 1; k <= N; k++)); do
 		continue
 	fi
 	item PASS "$L" apply
-	cw checkout -q --detach "${commits[k - 1]}"
-	mapfile -t files < <(touched "$k")
-	cfiles=()
-	srcfiles=()
-	for f in "${files[@]}"; do
-		[[ $f == *.c ]] && cfiles+=("$f")
-		[[ $f == *.c || $f == *.h ]] && srcfiles+=("$f")
+	for c in "${CHECKS[@]:1}"; do
+		f=$R/$k.$c
+		if [[ ! -f $f ]]; then
+			item FAIL "$L" "$c" "the check did not run (no result; see $lint_log)"
+			continue
+		fi
+		read -r st detail <"$f"
+		detail=${detail#(}
+		item "$st" "$L" "$c" "${detail%)}"
+		tail -n +2 "$f"
 	done
-
-	# kunit-uml.  One build dir per version of drivers/iommu/.kunitconfig
-	# (none before the series adds it), so that going from patch to patch
-	# rebuilds incrementally instead of flipping one .config back and forth.
-	kc_key=none
-	[[ ! -f $CHECK_WORK/drivers/iommu/.kunitconfig ]] ||
-		kc_key=$(sha1sum <"$CHECK_WORK/drivers/iommu/.kunitconfig" | cut -c1-12)
-	uml_dir=$BUILD_ROOT/check-uml-$kc_key
-	used_uml_dirs+=" $uml_dir "
-	if KUNIT_BUILD_DIR=$uml_dir RESULT_NAME=check-uml-p$k \
-		"$REPO/scripts/kunit.sh" uml "$CHECK_WORK" >"$basedir/kunit.out" 2>&1; then
-		item PASS "$L" kunit-uml "$(tail -n 1 "$basedir/kunit.out")"
-	else
-		item FAIL "$L" kunit-uml "$(tail -n 1 "$basedir/kunit.out")"
-		tail -n 25 "$basedir/kunit.out" | indent 25
-	fi
-
-	# w1, sparse
-	if ((${#cfiles[@]} == 0)); then
-		item PASS "$L" w1 "no .c file touched"
-		item PASS "$L" sparse "no .c file touched"
-	elif ((config_ok == 0)); then
-		item FAIL "$L" w1 "kunit.py config --arch=x86_64 failed, see $RESULTS/check-obj-config.log"
-		item FAIL "$L" sparse "kunit.py config --arch=x86_64 failed"
-	else
-		w1_bad=()
-		: >"$basedir/w1"
-		: >"$basedir/w1.err"
-		for c in "${cfiles[@]}"; do
-			o=${c%.c}.o
-			cp "$OBJ.config" "$OBJ/.config"
-			rm -f "$OBJ/$o"
-			if kmake W=1 "$o" >"$basedir/w1.out" 2>&1; then
-				[[ -f $OBJ/$o ]] || w1_bad+=("$o was not built: not enabled by the x86_64 .config?")
-			else
-				w1_bad+=("$o does not build")
-				grep -E -i 'error' "$basedir/w1.out" >>"$basedir/w1.err" || true
-			fi
-			diag "${srcfiles[@]}" <"$basedir/w1.out" | grep -F ': warning:' >>"$basedir/w1" || true
-		done
-		nw=$(wc -l <"$basedir/w1")
-		if ((nw == 0 && ${#w1_bad[@]} == 0)); then
-			item PASS "$L" w1 "${#cfiles[@]} objects, no warning"
-		else
-			item FAIL "$L" w1 "$nw warnings in touched files${w1_bad[*]:+; ${w1_bad[*]}}"
-			cat "$basedir/w1" "$basedir/w1.err" | indent
-		fi
-
-		: >"$basedir/sparse-new"
-		[[ -n $sparse_bin ]] || echo "no sparse that this kernel accepts (see above)" >"$basedir/sparse-new"
-		for c in "${cfiles[@]}"; do
-			[[ -n $sparse_bin ]] || break
-			b=$basedir/$(tr / _ <<<"$c")
-			sparse_of "${c%.c}.o" >"$basedir/sp.raw"
-			if grep -q '^sparse-not-run' "$basedir/sp.raw" "$b.sparse"; then
-				echo "make C=2 did not run sparse for ${c%.c}.o (base or patched)" >>"$basedir/sparse-new"
-				continue
-			fi
-			sparse_only <"$basedir/sp.raw" | diag "${srcfiles[@]}" >"$basedir/sp.now"
-			sparse_only <"$b.sparse" | diag "${srcfiles[@]}" >"$basedir/sp.base"
-			new_lines "$basedir/sp.base" "$basedir/sp.now" >>"$basedir/sparse-new"
-		done
-		ns=$(wc -l <"$basedir/sparse-new")
-		if ((ns == 0)); then
-			item PASS "$L" sparse
-		else
-			item FAIL "$L" sparse "$ns new warnings in touched files"
-			indent <"$basedir/sparse-new"
-		fi
-	fi
-
-	# checkpatch: the python scripts it runs (spdxcheck.py) need Debian's
-	# python3 modules, so Debian's python3 comes first in PATH.
-	(cd "$CHECK_WORK" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --terse --show-types --no-summary \
-		"${patches[k - 1]}") >"$basedir/cp.out" 2>&1 || true
-	grep -E ': (ERROR|WARNING|CHECK):' "$basedir/cp.out" |
-		grep -v -F 'added, moved or deleted file(s), does MAINTAINERS need updating?' >"$basedir/cp.bad" || true
-	if grep -q 'Traceback' "$basedir/cp.out"; then
-		# A helper of checkpatch (spdxcheck.py) crashed: a check was skipped.
-		grep -E 'Error|Traceback' "$basedir/cp.out" | sed 's/^/checkpatch problem: /' >>"$basedir/cp.bad"
-	fi
-	if [[ ! -s $basedir/cp.bad ]]; then
-		item PASS "$L" checkpatch
-	else
-		item FAIL "$L" checkpatch "$(wc -l <"$basedir/cp.bad") messages"
-		sed -e "s#^${patches[k - 1]}:#line #" "$basedir/cp.bad" | indent
-	fi
-
-	# kernel-doc
-	: >"$basedir/kd-new"
-	for f in "${srcfiles[@]}"; do
-		b=$basedir/$(tr / _ <<<"$f")
-		kdoc_of "$f" | diag "$f" >"$basedir/kd.now"
-		diag "$f" <"$b.kdoc" >"$basedir/kd.base"
-		new_lines "$basedir/kd.base" "$basedir/kd.now" >>"$basedir/kd-new"
-	done
-	nk=$(wc -l <"$basedir/kd-new")
-	if ((nk == 0)); then
-		item PASS "$L" kernel-doc "${#srcfiles[@]} files"
-	else
-		item FAIL "$L" kernel-doc "$nk new warnings"
-		indent <"$basedir/kd-new"
-	fi
-
-	# coccicheck
-	if ((${#cfiles[@]} == 0)); then
-		item PASS "$L" coccicheck "no .c file touched"
-	elif ((config_ok == 0)); then
-		item FAIL "$L" coccicheck "kunit.py config --arch=x86_64 failed"
-	else
-		: >"$basedir/cc-new"
-		for c in "${cfiles[@]}"; do
-			b=$basedir/$(tr / _ <<<"$c")
-			cocci_of "$c" | diag "$c" >"$basedir/cc.now"
-			diag "$c" <"$b.cocci" >"$basedir/cc.base"
-			new_lines "$basedir/cc.base" "$basedir/cc.now" >>"$basedir/cc-new"
-		done
-		nc=$(wc -l <"$basedir/cc-new")
-		if ((nc == 0)); then
-			item PASS "$L" coccicheck "${#cfiles[@]} files"
-		else
-			item FAIL "$L" coccicheck "$nc new reports"
-			indent <"$basedir/cc-new"
-		fi
-	fi
-done
-
-# UML build dirs of .kunitconfig versions the series no longer has.
-for d in "$BUILD_ROOT"/check-uml-*; do
-	[[ -d $d && $used_uml_dirs != *" $d "* ]] || continue
-	info "removing $d (no patch of the series uses that .kunitconfig)"
-	rm -rf "$d"
 done
 
 # ---------------------------------------------------------------------------
 # The full series.
-cw checkout -q --detach "$last"
 if ((applied < N)); then
 	item FAIL "[$BASE]" copies "the series does not apply"
 elif out=$(compare_copies "$CHECK_WORK" "$last"); then
 	item PASS "[$BASE]" copies "drivers-iommu/ and include-linux/ match the series"
 else
 	item FAIL "[$BASE]" copies "$(wc -l <<<"$out") files differ; run make export"
-	indent <<<"$out"
+	printf '%s\n' "$out" | sed -e 's/^/      /'
 fi
 
 kunit_pass=0
@@ -397,16 +606,19 @@ for config in $KUNIT_CONFIGS; do
 		item FAIL "[$BASE]" "kunit-$config" "the series does not apply"
 		continue
 	fi
-	rc=0
-	bdir=$BUILD_ROOT/check-$config
-	# uml: the build dir of the last patch (same tree: nothing to rebuild).
-	[[ $config != uml ]] || bdir=$uml_dir
-	KUNIT_BUILD_DIR=$bdir RESULT_NAME=check-$config \
-		"$REPO/scripts/kunit.sh" "$config" "$CHECK_WORK" >"$basedir/kunit.out" 2>&1 || rc=$?
-	r=$RESULTS/check-$config.txt
+	name=check-$config
+	case $config in
+	uml)
+		# The UML kernel of the last patch is the full series' one.
+		name=check-uml-p$N
+		;;
+	x86_64-debug) ;;
+	*) run_kunit "$config" "$BUILD_ROOT/check-$config" "$name" ;;
+	esac
+	r=$RESULTS/$name.txt
 	if [[ ! -f $r ]]; then
 		item FAIL "[$BASE]" "kunit-$config" "kunit.sh wrote no result"
-		tail -n 25 "$basedir/kunit.out" | indent 25
+		tail -n 25 "$work/kunit.$name" 2>/dev/null | sed -e 's/^/      /'
 		continue
 	fi
 	p=$(result_get "$r" passed)
@@ -416,10 +628,10 @@ for config in $KUNIT_CONFIGS; do
 	n_pass=$((n_pass + p))
 	n_fail=$((n_fail + f))
 	st=PASS
-	((rc == 0 && f == 0)) || st=FAIL
-	printf '%s %s kunit-%s %s\n' "$st" "[$BASE]" "$config" "$(tail -n 1 "$basedir/kunit.out")" | tee -a "$items"
+	[[ $(result_get "$r" status) == ok && $f == 0 ]] || st=FAIL
+	printf '%s %s kunit-%s %s\n' "$st" "[$BASE]" "$config" "$(tail -n 1 "$work/kunit.$name" 2>/dev/null)" | tee -a "$items"
 	if [[ $st == FAIL ]]; then
-		grep -E '^  not passed:|^kunit.sh: .*(splat|failed|timed out)' "$basedir/kunit.out" | indent 40 || true
+		grep -E '^  not passed:|^kunit.sh: .*(splat|failed|timed out)' "$work/kunit.$name" | sed -e 's/^/      /' | head -n 40 || true
 	fi
 done
 

@@ -10,6 +10,7 @@ set -euo pipefail
 pkgs=(
 	git make gcc libc6-dev bc flex bison libelf-dev libssl-dev
 	python3 python3-ply python3-git perl sparse coccinelle qemu-system-x86 ccache xz-utils
+	ocaml-nox ocaml-findlib b4
 	rsync cpio kmod shellcheck debian-archive-keyring apt dpkg
 	util-linux coreutils findutils
 )
@@ -26,12 +27,13 @@ fi
 info "installing: ${missing[*]}"
 if [[ $(id -u) -ne 0 ]]; then
 	command -v sudo >/dev/null || die "need root (or sudo) to install: ${missing[*]}"
-	SUDO=(sudo)
+	SUDO=(sudo -n)
 else
 	SUDO=()
 fi
 export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -q || die "apt-get update failed; cannot install ${missing[*]}"
+APT_SUDO=${SUDO[*]} apt_update "of the machine's apt sources" ||
+	die "apt-get update failed (see above); cannot install ${missing[*]}"
 "${SUDO[@]}" apt-get install -q -y --no-install-recommends "${missing[@]}" </dev/null ||
 	die "apt-get install failed for: ${missing[*]}"
 exit

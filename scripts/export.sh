@@ -21,6 +21,15 @@ if [[ -n $(dirty "$WORK") ]]; then
 	git -C "$WORK" status --short | head -n 20 >&2
 	die "refusing to export: the work tree $WORK has uncommitted changes (see above); commit them first"
 fi
+# The repo's copies of the series must not hold work of their own: export
+# replaces them.
+repo_paths=("patches/$BASE" "${COPY_DIRS[@]/%//$BASE}")
+if git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1 &&
+	[[ -n $(git -C "$REPO" status --porcelain --untracked-files=all -- "${repo_paths[@]}") ]]; then
+	git -C "$REPO" status --short -- "${repo_paths[@]}" | head -n 20 >&2
+	die "refusing to export: ${repo_paths[*]} of $REPO have uncommitted changes (see above) that the export would overwrite; commit or stash them first (nothing was changed)"
+fi
+lock 5 "$WORK.lock" "the work tree $WORK"
 g() { git -C "$WORK" "$@"; }
 branch=$(g symbolic-ref -q --short HEAD) ||
 	die "HEAD of $WORK is detached; export works from a branch (its description is the cover letter)"
@@ -51,6 +60,62 @@ GIT_COMMITTER_DATE=$(g log -1 --format=%cD HEAD) g -c core.abbrev=12 -c diff.nop
 	-o "$tmp/out" "$BASE_TAG..HEAD"
 mapfile -t out < <(cd "$tmp/out" && LC_ALL=C ls -- *.patch)
 ((${#out[@]} == n + 1)) || die "git format-patch wrote ${#out[@]} files for $n commits"
+
+# Recipients, as the list expects them: To the maintainers and Cc the
+# reviewers and lists that scripts/get_maintainer.pl of the tree names for
+# each patch; the cover letter goes to all of them.
+recipients() { # OPTIONS FILE...
+	local o=$1
+	shift
+	# shellcheck disable=SC2086 # o holds several options
+	(cd "$WORK" && perl scripts/get_maintainer.pl --norolestats --no-git --no-git-fallback $o "$@") |
+		awk 'NF && !seen[$0]++'
+}
+# add_header FILE NAME ADDRESS...: a NAME: header (folded) before the end
+# of FILE's mail header.
+add_header() {
+	local f=$1 name=$2
+	shift 2
+	(($#)) || return 0
+	awk -v name="$name" -v list="$(printf '%s\n' "$@")" '
+		!done && $0 == "" {
+			n = split(list, a, "\n"); line = name ":"
+			for (i = 1; i <= n; i++) {
+				if (a[i] == "") continue
+				sep = (line == name ":") ? " " : ", "
+				if (length(line sep a[i]) > 76 && line != name ":") { print line ","; line = " " a[i] }
+				else line = line sep a[i]
+			}
+			print line; done = 1
+		}
+		{ print }' "$f" >"$f.new"
+	mv "$f.new" "$f"
+}
+all_patches=()
+for f in "${out[@]}"; do
+	[[ $f == *0000-cover-letter.patch ]] || all_patches+=("$tmp/out/$f")
+done
+for f in "${out[@]}"; do
+	if [[ $f == *0000-cover-letter.patch ]]; then
+		set -- "${all_patches[@]}"
+	else
+		set -- "$tmp/out/$f"
+	fi
+	to_s=$(recipients '--m --no-r --no-l' "$@") || die "scripts/get_maintainer.pl of $WORK failed on $f"
+	cc_s=$(recipients '--no-m --r --l' "$@") || die "scripts/get_maintainer.pl of $WORK failed on $f"
+	mapfile -t to <<<"$to_s"
+	mapfile -t cc <<<"$cc_s"
+	add_header "$tmp/out/$f" To "${to[@]}"
+	add_header "$tmp/out/$f" Cc "${cc[@]}"
+done
+
+# The upstream release the Debian base corresponds to, next to the
+# base-commit line (the commit of the Debian import is not public).
+upstream=$(awk -F' = ' '$1 == "VERSION" { v = $2 } $1 == "PATCHLEVEL" { p = $2 }
+	$1 == "SUBLEVEL" { s = $2 } END { printf "v%s.%s", v, p; if (s != "" && s != "0") printf ".%s", s }' \
+	<(g show "$BASE_TAG:Makefile" | head -n 10))
+sed -i "s|^base-commit: \(.*\)$|base-commit: \1\nbase-version: $upstream (Debian $BASE_PACKAGE $(base_version) imported as the commit above)|" \
+	"$tmp/out"/*0000-cover-letter.patch
 for f in "${out[@]}"; do
 	[[ $f == *0000-cover-letter.patch ]] || printf '%s\n' "$f"
 done >"$tmp/series"

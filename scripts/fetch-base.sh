@@ -56,8 +56,8 @@ else
 	printf 'deb [signed-by=%s] %s %s %s\n' "$keyring" "$BASE_MIRROR" "$BASE_SUITE" "$BASE_COMPONENT" \
 		>"$APT_DIR/sources.list"
 	info "apt-get update for $BASE_SUITE ($BASE_MIRROR), private lists in $APT_DIR"
-	apt-get -q "${apt_opts[@]}" update ||
-		die "apt-get update failed for suite $BASE_SUITE at $BASE_MIRROR; cannot download $what"
+	apt_update "$BASE_MIRROR" "${apt_opts[@]}" ||
+		die "apt-get update failed for suite $BASE_SUITE at $BASE_MIRROR (see above); cannot download $what"
 	policy=$(apt-cache "${apt_opts[@]}" policy "$BASE_PACKAGE" 2>/dev/null || true)
 	cand=$(awk '/Candidate:/ { print $2 }' <<<"$policy")
 	[[ -n $cand && $cand != "(none)" ]] ||

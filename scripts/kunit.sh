@@ -3,16 +3,19 @@
 # SRC (default: the work tree) in one configuration:
 #   uml           kunit.py run (User Mode Linux)
 #   x86_64        kunit.py build --arch=x86_64, boot in QEMU (TCG), kunit.py parse
-#   x86_64-debug  the same with kunit/x86_64-debug.kunitconfig (KASAN, lockdep, ...)
+#   x86_64-debug  the same with kunit/x86_64-debug.kunitconfig added (KASAN,
+#                 lockdep, UBSAN, ...): VT-d and the iommufd selftest built
+#                 and run under the debugging aids (make check's kernel)
 # The kunitconfig is the tree's drivers/iommu/.kunitconfig (when the series
-# has added it) plus kunit/CONFIG.kunitconfig of this repo and, if it exists,
-# kunit/BASE/CONFIG.kunitconfig.  Kernel splats
+# has added it) plus, for each fragment of CONFIG (lib.sh kunit_fragments),
+# kunit/FRAGMENT.kunitconfig of this repo and, if it exists,
+# kunit/BASE/FRAGMENT.kunitconfig.  Kernel splats
 # (SPLAT_PATTERNS of lib.sh) in the kernel log fail the configuration.
 #
 # Writes $CACHE/<base>/results/NAME.{txt,json,log} (NAME defaults to CONFIG):
 # NAME.txt has status= passed= failed= crashed= skipped= splats= seconds=.
 # Environment: KUNIT_BUILD_DIR (default $CACHE/<base>/build/CONFIG),
-# RESULT_NAME, KUNIT_TIMEOUT (seconds), JOBS (default 2).
+# RESULT_NAME, KUNIT_TIMEOUT (seconds), JOBS (default: the number of cores).
 set -euo pipefail
 { # Read the whole script before running it: editing it meanwhile is safe.
 # shellcheck source=lib.sh
@@ -33,6 +36,8 @@ build=${KUNIT_BUILD_DIR:-$BUILD_ROOT/$config}
 name=${RESULT_NAME:-$config}
 timeout=${KUNIT_TIMEOUT:-$timeout_default}
 mkdir -p "$build" "$RESULTS" "$CCACHE_DIR"
+# The developer's work tree: not while make apply rebuilds it.
+[[ $src != "$(cd "$WORK" 2>/dev/null && pwd)" ]] || lock 5 "$WORK.lock" "the work tree $WORK"
 lock 6 "$build.lock" "the build dir $build"
 log=$RESULTS/$name.log
 json=$RESULTS/$name.json
@@ -95,7 +100,8 @@ else
 			[[ -f $rom ]] && { qemu+=(-bios "$rom"); break; }
 		done
 		qrc=0
-		timeout --kill-after=30 "$timeout" "${qemu[@]}" </dev/null >"$log" 2>&1 || qrc=$?
+		# --foreground: QEMU stays in our process group, so Ctrl-C stops it.
+		timeout --foreground --kill-after=30 "$timeout" "${qemu[@]}" </dev/null >"$log" 2>&1 || qrc=$?
 		if ((qrc == 124 || qrc == 137)); then
 			status=timeout
 			info "$config: QEMU timed out after ${timeout}s"

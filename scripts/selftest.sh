@@ -70,7 +70,11 @@ git -C "$S" commit -q -m scratch
 export WORK=$T/work CHECK_WORK=$T/check
 
 # The throwaway series.
-me="$(git config user.name) <$(git config user.email)>"
+# The throwaway series has an identity of its own (the machine may have
+# none: that case is tested below).
+export GIT_AUTHOR_NAME='Pipeline Selftest' GIT_AUTHOR_EMAIL=selftest@example.org
+export GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
+me="$GIT_AUTHOR_NAME <$GIT_AUTHOR_EMAIL>"
 ensure_worktree "$T/gen" 2>/dev/null
 git -C "$T/gen" checkout -q -b "$tag-gen"
 (
@@ -221,25 +225,150 @@ if [[ ${SELFTEST_CHECK:-0} == 1 ]]; then
 	printf '%s\n' "$out" | grep -E '^(PASS|FAIL) ' | sed 's/^/   | /'
 fi
 
+# Every error below must be said plainly and change nothing.
+
+# No git identity: apply says so (not "does not apply").
+expect_fail "apply without a git identity says so" "no committer identity" \
+	env -u GIT_COMMITTER_NAME -u GIT_COMMITTER_EMAIL -u GIT_AUTHOR_NAME -u GIT_AUTHOR_EMAIL -u EMAIL \
+	HOME="$T/home" XDG_CONFIG_HOME="$T/home" GIT_CONFIG_NOSYSTEM=1 \
+	GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=user.useConfigOnly GIT_CONFIG_VALUE_0=true "$S/scripts/apply.sh"
+
+# No network: the mirror cannot be reached (a closed port on this machine).
+expect_fail "fetch without a reachable mirror says so" "cannot reach the Debian mirror http://127.0.0.1:9/debian" \
+	env IOMMU_SERIES_CACHE="$T/cache" BASE_MIRROR=http://127.0.0.1:9/debian "$S/scripts/fetch-base.sh"
+
+# export refuses uncommitted changes of patches/ (they would be lost).
+echo '# hand edit' >>"$S/patches/$BASE/series"
+expect_fail "export refuses uncommitted changes in patches/" "refusing to export: patches/$BASE" "$S/scripts/export.sh"
+if tail -n 1 "$S/patches/$BASE/series" | grep -q '# hand edit'; then
+	ok "the hand edit in patches/ is still there"
+else
+	ko "the hand edit in patches/ is still there"
+fi
+git -C "$S" checkout -q -- "patches/$BASE"
+
+# Commits on a detached HEAD are kept by apply.
+git -C "$WORK" checkout -q --detach "$tag"
+echo '/* detached work */' >>"$WORK/drivers/iommu/iommu.c"
+git -C "$WORK" commit -q -a -m "detached work"
+det=$(git -C "$WORK" rev-parse HEAD)
+if out=$("$S/scripts/apply.sh" 2>&1) && [[ -n $(git -C "$WORK" branch --list --contains "$det" 'detached-prev-*') ]]; then
+	ok "apply keeps commits made on a detached HEAD (branch detached-prev-<date>)"
+else
+	ko "apply keeps commits made on a detached HEAD" "$out"
+fi
+
+# The check tree is reset and cleaned only when it is a scratch tree.
+touch "$WORK/keep-me"
+expect_fail "check-copies refuses a CHECK_WORK that is not a scratch tree" "not a scratch tree" \
+	env CHECK_WORK="$WORK" "$S/scripts/check-copies.sh"
+if [[ -f $WORK/keep-me ]]; then ok "the non-scratch tree kept its untracked file"; else ko "the non-scratch tree kept its untracked file"; fi
+rm -f "$WORK/keep-me"
+
+# check-copies waits for the check lock; kunit waits for the work tree lock.
+waits() { # NAME LOCKFILE CMD...: CMD must wait (and say so) while LOCKFILE is held
+	local name=$1 lf=$2 out rc=0
+	shift 2
+	mkdir -p "$(dirname "$lf")"
+	exec 9>"$lf"
+	flock 9
+	out=$(timeout 5 "$@" 2>&1) || rc=$?
+	exec 9>&-
+	if ((rc == 124)) && grep -q 'waiting for another run' <<<"$out"; then
+		ok "$name"
+	else
+		ko "$name" "status $rc: $out"
+	fi
+}
+waits "check-copies waits for a running check (check lock)" "$CHECK_WORK.lock" "$S/scripts/check-copies.sh"
+waits "make kunit waits while apply rebuilds the work tree (work tree lock)" "$WORK.lock" "$S/scripts/kunit.sh" uml
+
+# The base drifted: the cover letter names another base-commit.
+cl=$(ls "$S/patches/$BASE/"*0000-cover-letter.patch)
+cp "$cl" "$T/cl.orig"
+sed -i 's/^base-commit: .*/base-commit: 0123456789abcdef0123456789abcdef01234567/' "$cl"
+if out=$("$S/scripts/apply.sh" 2>&1) && grep -q 'is not the one the series was exported against' <<<"$out"; then
+	ok "apply says when the fetched base is not the series' base-commit"
+else
+	ko "apply says when the fetched base is not the series' base-commit" "$out"
+fi
+cp "$T/cl.orig" "$cl"
+
+# Ctrl-C stops a run at once, with a non-zero status (kunit.py handles
+# SIGINT itself and exits normally: the scripts must stop anyway).
+rc=0
+out=$(python3 - "$S/scripts/kunit.sh" uml <<'PY' 2>&1
+import os, signal, subprocess, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
+p = subprocess.Popen(sys.argv[1:], start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+time.sleep(8)
+t0 = time.time()
+os.killpg(p.pid, signal.SIGINT)
+try:
+    out, _ = p.communicate(timeout=60)
+except subprocess.TimeoutExpired:
+    os.killpg(p.pid, signal.SIGKILL)
+    print("still running 60 s after SIGINT")
+    sys.exit(1)
+print(out.decode(errors="replace")[-600:])
+print("status %d after %.1f s" % (p.returncode, time.time() - t0))
+sys.exit(0 if p.returncode == 130 else 1)
+PY
+) || rc=$?
+if ((rc == 0)); then ok "Ctrl-C stops kunit.sh during its kunit.py step with status 130 ($(tail -n 1 <<<"$out"))"; else ko "Ctrl-C stops kunit.sh with status 130" "$out"; fi
+
+# b4 reads the series: the patches as mailed (a Message-Id each, headers
+# unfolded: Debian's b4 0.12 rejects folded headers with the python3.11 of
+# the same release) go through b4 am and give the tree git am gives.
+mb=$T/b4
+rm -rf "$mb"
+mkdir -p "$mb/out"
+i=0
+for f in "$S/patches/$BASE/"*.patch; do
+	awk -v id="<selftest-$i@iommu-series.localhost>" '
+		function flush() { if (held != "") print held; held = "" }
+		NR == 1 { print; inh = 1; next }
+		inh && /^[ \t]/ { sub(/^[ \t]+/, " "); held = held $0; next }
+		inh && /^$/ { flush(); print "Message-Id: " id; if (id != "<selftest-0@iommu-series.localhost>") print "In-Reply-To: <selftest-0@iommu-series.localhost>"; inh = 0; print; next }
+		inh { flush(); held = $0; next }
+		{ print }' "$f" >>"$mb/series.mbox"
+	i=$((i + 1))
+done
+rc=0
+(cd "$mb" && b4 -n am -m series.mbox -o out) >"$mb/log" 2>&1 || rc=$?
+am=$(find "$mb/out" -name '*.mbx' | head -n 1)
+ensure_worktree "$mb/tree" scratch 2>/dev/null
+if ((rc == 0)) && [[ -n $am ]] && git -C "$mb/tree" am -q "$am" >>"$mb/log" 2>&1 &&
+	[[ $(git -C "$mb/tree" rev-parse 'HEAD^{tree}') == $(git -C "$WORK" rev-parse "$tag^{tree}") ]]; then
+	ok "b4 am of the mailed series gives the same tree as git am"
+else
+	ko "b4 am of the mailed series gives the same tree as git am" "$(tail -n 20 "$mb/log")"
+fi
+rm -rf "$mb"
+
 # A third patch with one problem for each per-patch check: check.sh must
-# report them (and only on that patch).
-if [[ ${SELFTEST_BAD:-0} == 1 ]]; then
+# report each (and only on that patch); then with tools that cannot run,
+# each item must fail as not run.
+if [[ ${SELFTEST_BAD:-1} == 1 ]]; then
 	git -C "$WORK" checkout -q "$tag"
+	# W=1: unused variable, no prototype; sparse: plain integer as NULL
+	# pointer; kernel-doc: @src not described; checkpatch: a statement on
+	# the line of its if; coccicheck: kmalloc + memcpy is kmemdup
+	# (api/memdup.cocci, a rule that sorts after the first OCaml one).
 	cat >>"$WORK/drivers/iommu/iommu.c" <<'C'
 
 /**
  * iommu_selftest_bad - a function for the pipeline self-test
  * @n: size
  */
-void *iommu_selftest_bad(size_t n)
+void *iommu_selftest_bad(size_t n, const void *src)
 {
 	void *p;
 	int unused;
 
 	p = kmalloc(n, GFP_KERNEL);
-	if (!p)
-		return NULL;
-	memset(p, 0, n);
+	if (!p) return 0;
+	memcpy(p, src, n);
 	return p;
 }
 C
@@ -247,24 +376,61 @@ C
 iommu: add a bad function (selftest)
 
 Throwaway patch of the pipeline self-test with a W=1 warning, a sparse
-warning, a kernel-doc warning and a coccicheck report.
+warning, a kernel-doc warning, a checkpatch error and a coccicheck report.
 
 Signed-off-by: $me
 MSG
 	"$S/scripts/export.sh" >/dev/null 2>&1
-	out=$(CHECK_KUNIT_CONFIGS='' "$S/scripts/check.sh" 2>&1) || true
+	out=$(CHECK_UML=0 CHECK_KUNIT_CONFIGS='' "$S/scripts/check.sh" 2>&1) || true
 	printf '%s\n' "$out" | grep -E '^(PASS|FAIL) |^ {6}' | sed 's/^/   | /'
-	for c in w1 sparse kernel-doc coccicheck; do
+	for c in w1 sparse kernel-doc checkpatch coccicheck; do
 		if grep -q -E "^FAIL \[$BASE 3/3 [^]]*\] $c" <<<"$out"; then
 			ok "check.sh reports the bad patch's $c problem"
 		else
 			ko "check.sh reports the bad patch's $c problem"
 		fi
 	done
-	if grep -q -E "^FAIL \[$BASE [12]/3" <<<"$out"; then
+	if grep -q -E "^PASS \[$BASE 3/3 [^]]*\] coccicheck|^FAIL \[$BASE 3/3 [^]]*\] coccicheck .*\(1 new reports \(7[0-9] rules\)\)" <<<"$out" &&
+		grep -q -E "^ +drivers/iommu/iommu.c: WARNING opportunity for kmemdup" <<<"$out"; then
+		ok "coccicheck ran every rule and names the report of api/memdup.cocci"
+	else
+		ko "coccicheck ran every rule and names the report of api/memdup.cocci" "$(grep -A3 'coccicheck' <<<"$out" | tail -n 8)"
+	fi
+	if grep -v -E "\] kunit-uml \(not run" <<<"$out" | grep -q -E "^FAIL \[$BASE [12]/3"; then
 		ko "check.sh passes the two good patches" "$(grep -E "^FAIL \[$BASE [12]/3" <<<"$out")"
 	else
 		ok "check.sh passes the two good patches"
+	fi
+
+	# Tools that cannot run: each check fails, never passes.
+	bin=$T/bin
+	mkdir -p "$bin"
+	printf '#!/bin/sh\necho "checkpatch: cannot run" >&2\nexit 0\n' >"$bin/checkpatch"
+	printf '#!/bin/sh\necho "Traceback (most recent call last):" >&2\nexit 1\n' >"$bin/kernel-doc"
+	# spatch that fails on one rule (and says another version, so that no
+	# cached result of the real spatch is used)
+	cat >"$bin/spatch" <<'SH'
+#!/bin/sh
+[ "$1" = --version ] && { echo "spatch version 9.9.9 (selftest stand-in)"; exit 0; }
+case " $* " in *memdup.cocci*) echo "selftest: this rule cannot run" >&2; exit 3 ;; esac
+exec spatch "$@"
+SH
+	printf '#!/bin/sh\nexit 1\n' >"$bin/sparse"
+	chmod +x "$bin"/*
+	out=$(CHECK_UML=0 CHECK_KUNIT_CONFIGS='' CHECKPATCH="$bin/checkpatch" KERNELDOC="$bin/kernel-doc" \
+		SPATCH="$bin/spatch" SPARSE="$bin/sparse" "$S/scripts/check.sh" 2>&1) || true
+	for c in checkpatch kernel-doc coccicheck sparse; do
+		if grep -q -E "^FAIL \[$BASE 1/3 [^]]*\] $c" <<<"$out" && grep -q -E "^FAIL \[$BASE 3/3 [^]]*\] $c" <<<"$out" ||
+			{ [[ $c == coccicheck || $c == sparse ]] && grep -q -E "^FAIL \[$BASE 1/3 [^]]*\] $c" <<<"$out"; }; then
+			ok "a $c that cannot run fails the item ($(grep -E "^FAIL \[$BASE 1/3 [^]]*\] $c" <<<"$out" | sed 's/.*\] //'))"
+		else
+			ko "a $c that cannot run fails the item" "$(grep -E "\] $c" <<<"$out")"
+		fi
+	done
+	if grep -q -E "^ +api/memdup.cocci \(spatch exit 3" <<<"$out"; then
+		ok "the coccicheck rule that could not run is named"
+	else
+		ko "the coccicheck rule that could not run is named" "$(grep -A3 '\] coccicheck' <<<"$out" | head -n 8)"
 	fi
 fi
 
