@@ -54,6 +54,12 @@ result_cache=$BASE_DIR/check-cache
 OBJ=$BUILD_ROOT/check-x86_64-debug
 UML=$BUILD_ROOT/check-uml
 mkdir -p "$result_cache/objcheck" "$result_cache/coccicheck" "$BUILD_ROOT" "$CCACHE_DIR"
+# What earlier versions of this script left: results cached without
+# checking that the tool ran (sparse, coccicheck runs that stopped at the
+# first rule needing OCaml), build dirs no longer used.
+rm -rf "$result_cache/sparse" "$BUILD_ROOT/check-obj" "$BUILD_ROOT/check-obj.config" \
+	"$BUILD_ROOT"/check-uml-[0-9a-f]* "$BUILD_ROOT/check-uml-none"
+{ grep -r -L -Z '^rules=' "$result_cache/coccicheck" || true; } | xargs -0 -r rm -f
 N=${#patches[@]}
 CHECKS=(apply kunit-uml w1 sparse checkpatch kernel-doc coccicheck)
 KUNIT_CONFIGS=${CHECK_KUNIT_CONFIGS-uml x86_64-debug}
@@ -254,8 +260,11 @@ lint_cocci_all() {
 		# headers see the series' headers).
 		mkdir -p "$work/cocci-tree"
 		cw archive "$last" scripts/coccinelle include arch/x86/include | tar -x -C "$work/cocci-tree"
+		local t0
+		t0=$(now)
 		python3 "$REPO/scripts/cocci_run.py" --tree "$work/cocci-tree" --inputs "$in" --out "$out" \
 			>"$work/cocci.log" 2>&1 || rc=$?
+		info "coccicheck: $(head -n 1 "$out/status" 2>/dev/null) over $todo file versions in $(($(now) - t0)) s (status $rc)"
 		cp "$out/status" "$work/cocci-status" 2>/dev/null || echo "failed=cocci_run.py (exit $rc, no status)" >"$work/cocci-status"
 		if ((rc == 0)); then
 			for key in "$in"/*; do
@@ -316,7 +325,8 @@ lint_coccicheck() {
 }
 
 lint_lane() {
-	local k f
+	local k f t0
+	t0=$(now)
 	for ((k = 1; k <= applied; k++)); do
 		lint_checkpatch "$k"
 		srcfiles=()
@@ -325,6 +335,7 @@ lint_lane() {
 		done <"$work/touched.$k"
 		lint_kerneldoc "$k"
 	done
+	info "checkpatch and kernel-doc of $applied patches: $(($(now) - t0)) s"
 	lint_cocci_all
 	for ((k = 1; k <= applied; k++)); do
 		lint_coccicheck "$k"
@@ -519,6 +530,7 @@ uml_uses() { # FILE: is FILE a source or dependency of the UML build?
 	grep -r -q -F --include='*.cmd' -- "$CHECK_WORK/$1" "$UML" 2>/dev/null
 }
 prev_uml=
+declare -a uml_of # uml_of[k]: the patch whose UML kernel patch k has
 for ((k = 1; k <= applied; k++)); do
 	if [[ ${CHECK_UML:-1} == 0 ]]; then
 		put "$k" kunit-uml FAIL "not run (CHECK_UML=0)"
@@ -531,13 +543,9 @@ for ((k = 1; k <= applied; k++)); do
 		! uml_uses "$f" || same=0
 	done <"$work/touched.$k"
 	if ((same)); then
-		info "kunit-uml: patch $k/$N touches nothing the UML kernel is built from: same kernel as patch $((k - 1))"
-		{ head -n 1 "$R/$prev_uml.kunit-uml" | sed -E "s/^(PASS|FAIL)( \((.*)\))?$/\1 (same UML kernel as patch $((k - 1)): \3)/"; } >"$R/$k.kunit-uml"
-		cp "$work/kunit.check-uml-p$prev_uml" "$work/kunit.check-uml-p$k" 2>/dev/null || true
-		cp "$RESULTS/check-uml-p$prev_uml.txt" "$RESULTS/check-uml-p$k.txt"
-		cp "$RESULTS/check-uml-p$prev_uml.json" "$RESULTS/check-uml-p$k.json" 2>/dev/null || true
-		cp "$RESULTS/check-uml-p$prev_uml.log" "$RESULTS/check-uml-p$k.log" 2>/dev/null || true
-		prev_uml=$k
+		info "kunit-uml: patch $k/$N touches nothing the UML kernel is built from: same kernel as patch $prev_uml"
+		{ head -n 1 "$R/$prev_uml.kunit-uml" | sed -E "s/^(PASS|FAIL)( \((.*)\))?$/\1 (same UML kernel as patch $prev_uml: \3)/"; } >"$R/$k.kunit-uml"
+		uml_of[k]=$prev_uml
 		continue
 	fi
 	cw checkout -q --detach "${commits[k - 1]}"
@@ -548,6 +556,7 @@ for ((k = 1; k <= applied; k++)); do
 	else
 		tail -n 25 "$work/kunit.check-uml-p$k" | putd "$k" kunit-uml FAIL "$(tail -n 1 "$work/kunit.check-uml-p$k")"
 	fi
+	uml_of[k]=$k
 	prev_uml=$k
 done
 cw checkout -q --detach "$last"
@@ -610,7 +619,7 @@ for config in $KUNIT_CONFIGS; do
 	case $config in
 	uml)
 		# The UML kernel of the last patch is the full series' one.
-		name=check-uml-p$N
+		name=check-uml-p${uml_of[N]:-$N}
 		;;
 	x86_64-debug) ;;
 	*) run_kunit "$config" "$BUILD_ROOT/check-$config" "$name" ;;
