@@ -113,7 +113,7 @@ hash_of() {
 
 # make in the x86_64 build dir of the check tree.
 kmake() {
-	make -C "$CHECK_WORK" O="$OBJ" ARCH=x86_64 CC="ccache gcc" -j"$JOBS" -s "$@"
+	LC_ALL=C make -C "$CHECK_WORK" O="$OBJ" ARCH=x86_64 CC="ccache gcc" -j"$JOBS" -s "$@"
 }
 
 # strip_src: drop the check tree's path from tool output, so that cached
@@ -422,7 +422,7 @@ objcheck() {
 	local out=$1 key f rc=0 c objs=()
 	shift
 	for c in "$@"; do objs+=("${c%.c}.o"); done
-	key=$(hash_of objcheck-1 "$(cw rev-parse 'HEAD^{tree}')" "${objs[@]}" "$config_hash" \
+	key=$(hash_of objcheck-2 "$(cw rev-parse 'HEAD^{tree}')" "${objs[@]}" "$config_hash" \
 		"${sparse_bin:+$("$sparse_bin" --version)}" "$(gcc --version | head -n 1)")
 	f=$result_cache/objcheck/$key
 	if [[ -f $f ]]; then

@@ -425,7 +425,7 @@ MSG
 case " $* " in *memdup.cocci*) echo "selftest: this rule cannot run" >&2; exit 3 ;; esac
 exec spatch "$@"
 SH
-	printf '#!/bin/sh\nexit 1\n' >"$bin/sparse"
+	printf '#!/bin/sh\necho "sparse: error: cannot run" >&2\nexit 1\n' >"$bin/sparse"
 	chmod +x "$bin"/*
 	out=$(CHECK_UML=0 CHECK_KUNIT_CONFIGS='' CHECKPATCH="$bin/checkpatch" KERNELDOC="$bin/kernel-doc" \
 		SPATCH="$bin/spatch" SPARSE="$bin/sparse" "$S/scripts/check.sh" 2>&1) || true
