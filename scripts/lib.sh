@@ -485,6 +485,8 @@ ensure_sparse() {
 		command -v sparse
 		return 0
 	fi
+	# One build at a time (make check runs the selftest beside a base).
+	lock 4 "$CACHE/tools/sparse.lock" "the sparse build in $dir" >&2
 	if [[ -x $dir/bin/sparse ]] && sparse_ok "$src" "$dir/bin/sparse"; then
 		printf '%s\n' "$dir/bin/sparse"
 		return 0
