@@ -12,7 +12,7 @@
 #                        (not part of make check)
 #
 # Variables: BASE (default v7.3), BASES (default: the bases with a
-# patches/<base>/series), CONFIG, WORK (work tree), JOBS (default 2),
+# patches/<base>/series), CONFIG, WORK (work tree), JOBS (default: the number of cores),
 # IOMMU_SERIES_CACHE (default ~/.cache/iommu-series).
 
 SHELL := /bin/bash

@@ -41,21 +41,6 @@ restore() {
 	fi
 }
 
-info "applying ${#patches[@]} patches of $PATCH_DIR onto $BASE ($BASE_PACKAGE $(base_version)) in $WORK"
-g checkout -q --detach "$base_commit"
-if ! am_patches "$WORK" "${patches[@]}"; then
-	restore
-	die "patch $(basename "$AM_FAILED") (from $SERIES_FILE) does not apply in the work tree $WORK (git am -3 failed, see above; the am was aborted and the work tree is back as it was)"
-fi
-new=$(g rev-parse HEAD)
-
-# Same series as the existing branch?  (Same tree and the same commits.)
-same_series() {
-	[[ $1 == "$2" ]] && return 0
-	g diff --quiet "$1" "$2" || return 1
-	[[ $(g log --format='%an %ae %ad%n%B' "$base_commit..$1") == "$(g log --format='%an %ae %ad%n%B' "$base_commit..$2")" ]]
-}
-
 # Commits made on a detached HEAD (not on the branch) are kept too.
 if [[ -z $cur_branch && $cur_head != "$base_commit" && $cur_head != "$old" ]] &&
 	! g merge-base --is-ancestor "$cur_head" "${old:-$base_commit}"; then
@@ -64,6 +49,34 @@ if [[ -z $cur_branch && $cur_head != "$base_commit" && $cur_head != "$old" ]] &&
 	g branch "$backup" "$cur_head"
 	info "the work tree was on a detached HEAD ($cur_head) with commits of its own; kept as branch $backup"
 fi
+
+# Interrupted (Ctrl-C, kill) while the tree is detached in the middle of
+# the am: abort it and put the tree back where it was.
+# shellcheck disable=SC2317 # called by the EXIT trap
+back_on_exit() {
+	if op_in_progress "$WORK"; then
+		g am --abort >/dev/null 2>&1 || true
+	fi
+	restore >/dev/null 2>&1 || true
+	info "interrupted: the work tree is back on ${cur_branch:-$cur_head}"
+}
+trap back_on_exit EXIT
+info "applying ${#patches[@]} patches of $PATCH_DIR onto $BASE ($BASE_PACKAGE $(base_version)) in $WORK"
+g checkout -q --detach "$base_commit"
+if ! am_patches "$WORK" "${patches[@]}"; then
+	trap - EXIT
+	restore
+	die "patch $(basename "$AM_FAILED") (from $SERIES_FILE) does not apply in the work tree $WORK (git am -3 failed, see above; the am was aborted and the work tree is back as it was)"
+fi
+new=$(g rev-parse HEAD)
+trap - EXIT
+
+# Same series as the existing branch?  (Same tree and the same commits.)
+same_series() {
+	[[ $1 == "$2" ]] && return 0
+	g diff --quiet "$1" "$2" || return 1
+	[[ $(g log --format='%an %ae %ad%n%B' "$base_commit..$1") == "$(g log --format='%an %ae %ad%n%B' "$base_commit..$2")" ]]
+}
 
 if [[ -n $old ]] && same_series "$old" "$new"; then
 	g checkout -q "$BRANCH"

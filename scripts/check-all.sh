@@ -26,7 +26,7 @@ while IFS= read -r f; do
 		pass=$((pass + 1))
 	else
 		printf 'FAIL shellcheck %s\n' "$f"
-		printf '%s\n' "$out" | sed 's/^/      /' | head -n 40
+		printf '%s\n' "$out" | sed 's/^/      /' | first 40
 		fail=$((fail + 1))
 	fi
 done < <(cd "$REPO" && { ls scripts/*.sh; echo .ci/run; })
@@ -55,35 +55,39 @@ st_pid=
 stop_jobs() {
 	local p
 	for p in $prefetch_pid $st_pid; do
-		pkill -TERM -P "$p" 2>/dev/null || true
-		kill "$p" 2>/dev/null || true
+		kill_tree "$p"
 	done
 }
 trap stop_jobs EXIT
 first_ok=1
+# The selftest's base: the default one (its throwaway series is written for
+# it) when it is checked, else the first.
+st_base=${bases[0]:-}
+for b in "${bases[@]}"; do [[ $b != v7.3 ]] || st_base=$b; done
 if ((${#bases[@]})); then
-	BASE=${bases[0]} "$REPO/scripts/fetch-base.sh" || first_ok=0
+	BASE=$st_base "$REPO/scripts/fetch-base.sh" || first_ok=0
 	if ((${#bases[@]} > 1)); then
 		(
 			trap - INT TERM
-			for b in "${bases[@]:1}"; do BASE=$b "$REPO/scripts/fetch-base.sh" || true; done
+			for b in "${bases[@]}"; do
+				[[ $b == "$st_base" ]] || BASE=$b "$REPO/scripts/fetch-base.sh" || true
+			done
 		) >"$CACHE/prefetch.log" 2>&1 &
 		prefetch_pid=$!
 	fi
 fi
 
 # The pipeline's selftest (every check fails on a patch made to trip it,
-# every error case is said plainly) on the first base, in the background:
-# it is mostly single-threaded and fills the gaps of the first base's
-# builds.  Its items are counted at the end.
+# every error case is said plainly), in the background: it is mostly
+# single-threaded and fills the gaps of the builds.  Its items are counted at the end.
 st_log=$CACHE/selftest.log
 if ((${#bases[@]})); then
 	mkdir -p "$CACHE"
 	if ((first_ok)); then
-		(trap - INT TERM; BASE=${bases[0]} exec "$REPO/scripts/selftest.sh") >"$st_log" 2>&1 &
+		(trap - INT TERM; BASE=$st_base exec "$REPO/scripts/selftest.sh") >"$st_log" 2>&1 &
 		st_pid=$!
 	else
-		echo "fetching ${bases[0]} failed" >"$st_log"
+		echo "fetching $st_base failed" >"$st_log"
 	fi
 fi
 
@@ -124,7 +128,7 @@ if ((${#bases[@]})); then
 		st_pid=
 	fi
 	grep -E '^(PASS|FAIL) ' "$st_log" | sed 's/^\(PASS\|FAIL\) /\1 selftest: /' || true
-	grep -E '^FAIL ' -A 30 "$st_log" | grep -E '^ {6}' | head -n 60 || true
+	grep -E '^FAIL ' -A 30 "$st_log" | grep -E '^ {6}' | first 60 || true
 	st_pass=$(grep -c '^PASS ' "$st_log" || true)
 	st_fail=$(grep -c '^FAIL ' "$st_log" || true)
 	if ((st_rc != 0 && st_fail == 0)); then
@@ -134,7 +138,7 @@ if ((${#bases[@]})); then
 	fi
 	pass=$((pass + st_pass))
 	fail=$((fail + st_fail))
-	lines+=("selftest (${bases[0]}): $st_pass passed, $st_fail failed")
+	lines+=("selftest ($st_base): $st_pass passed, $st_fail failed")
 fi
 
 printf '\n== summary (%d s)\n' "$(($(now) - t0))"

@@ -59,12 +59,15 @@ mkdir -p "$result_cache/objcheck" "$result_cache/coccicheck" "$BUILD_ROOT" "$CCA
 # first rule needing OCaml), build dirs no longer used.
 rm -rf "$result_cache/sparse" "$BUILD_ROOT/check-obj" "$BUILD_ROOT/check-obj.config" \
 	"$BUILD_ROOT"/check-uml-[0-9a-f]* "$BUILD_ROOT/check-uml-none"
-{ grep -r -L -Z '^rules=' "$result_cache/coccicheck" || true; } | xargs -0 -r rm -f
+{ grep -r -L -Z --exclude='*.tmp' '^rules=' "$result_cache/coccicheck" || true; } | xargs -0 -r rm -f
+# Results of an earlier run must not be read as this run's.
+rm -f "$RESULTS"/check-*.txt "$RESULTS"/check-*.json
 N=${#patches[@]}
 CHECKS=(apply kunit-uml w1 sparse checkpatch kernel-doc coccicheck)
 KUNIT_CONFIGS=${CHECK_KUNIT_CONFIGS-uml x86_64-debug}
 CHECKPATCH=${CHECKPATCH:-scripts/checkpatch.pl}
 KERNELDOC=${KERNELDOC:-scripts/kernel-doc}
+[[ $KERNELDOC == /* ]] || KERNELDOC=$CHECK_WORK/$KERNELDOC
 export SPATCH=${SPATCH:-spatch}
 n_pass=0
 n_fail=0
@@ -74,10 +77,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/iommu-check.XXXXXX")
 lint_pid=
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-	if [[ -n $lint_pid ]]; then
-		pkill -TERM -P "$lint_pid" 2>/dev/null || true
-		kill "$lint_pid" 2>/dev/null || true
-	fi
+	[[ -z $lint_pid ]] || kill_tree "$lint_pid"
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -90,7 +90,7 @@ put() {
 	local f=$R/$1.$2
 	{
 		printf '%s%s\n' "$3" "${4:+ ($4)}"
-		[[ ${DETAIL_STDIN:-0} == 0 ]] || sed -e 's/^/      /' | head -n 30
+		[[ ${DETAIL_STDIN:-0} == 0 ]] || sed -n '1,30s/^/      /p'
 	} >"$f.tmp"
 	mv "$f.tmp" "$f"
 }
@@ -150,15 +150,27 @@ new_lines() {
 	LC_ALL=C comm -13 "$1" "$2"
 }
 
-# shows NEWFILE RAW...: the lines of the RAW tool outputs that produced the
+# cache_put FILE: write stdin to the cache file FILE atomically (a temporary
+# file of its own, then rename), or not at all.
+cache_put() {
+	local tmp
+	tmp=$(mktemp "$1.XXXXXX.tmp") || return 1
+	if cat >"$tmp" && mv -f "$tmp" "$1"; then
+		return 0
+	fi
+	rm -f "$tmp"
+	return 1
+}
+
+# shows NEWFILE RAW: the lines of the RAW tool outputs that produced the
 # diag lines of NEWFILE, with their line numbers (for the reader).
 shows() {
-	local new=$1 l f msg
-	shift
+	local new=$1 raw=$2 l f msg hit
 	while IFS= read -r l; do
 		f=${l%%: *}
 		msg=${l#*: }
-		strip_src <"$@" | grep -F -- "$msg" | grep -F -- "$f" | head -n 2 || printf '%s\n' "$l"
+		hit=$(strip_src <"$raw" | grep -F -- "$msg" | grep -F -- "$f" | first 2 || true)
+		printf '%s\n' "${hit:-$l}"
 	done <"$new" | awk '!seen[$0]++'
 }
 
@@ -174,9 +186,9 @@ kdoc_blob() {
 	: >"$out"
 	cw cat-file -e "$c:$f" 2>/dev/null || return 0
 	d=$work/kd/$c
-	mkdir -p "$d/$(dirname "$f")"
-	cw show "$c:$f" >"$d/$f"
-	(cd "$d" && "$CHECK_WORK/$KERNELDOC" -none -Wall "$f") >"$out" 2>&1 || rc=$?
+	mkdir -p "$d/$(dirname "$f")" || return 1
+	cw show "$c:$f" >"$d/$f" || { echo "git show $c:$f failed" >"$out"; return 1; }
+	(cd "$d" && "$KERNELDOC" -none -Wall "$f") >"$out" 2>&1 || rc=$?
 	if ((rc != 0)) || grep -q -E '^Traceback|^Can.t locate|syntax error' "$out"; then
 		return 1
 	fi
@@ -228,7 +240,8 @@ lint_kerneldoc() {
 # by (blob, path, rules, spatch) only when every rule ran.
 cocci_key() {
 	hash_of cocci-3 "$(cw rev-parse "$1:$2")" "$2" "$(cw rev-parse "$BASE_TAG:scripts/coccinelle")" \
-		"$("$SPATCH" --version 2>&1 | head -n 1)" "$(sha1sum <"$REPO/scripts/cocci_run.py")"
+		"$(cw rev-parse "$last:include")" "$(cw rev-parse "$last:arch/x86/include")" \
+		"$("$SPATCH" --version 2>&1 | first 1)" "$(sha1sum <"$REPO/scripts/cocci_run.py")"
 }
 lint_cocci_all() {
 	local k c f key in=$work/cocci-in out=$work/cocci-out todo=0 rc=0
@@ -269,8 +282,7 @@ lint_cocci_all() {
 		if ((rc == 0)); then
 			for key in "$in"/*; do
 				key=${key##*/}
-				{ head -n 1 "$out/status"; cat "$out/$key.txt"; } >"$result_cache/coccicheck/$key.tmp"
-				mv "$result_cache/coccicheck/$key.tmp" "$result_cache/coccicheck/$key"
+				cache_put "$result_cache/coccicheck/$key" < <(first 1 <"$out/status"; cat "$out/$key.txt")
 			done
 		fi
 	fi
@@ -291,7 +303,7 @@ cocci_result() {
 cocci_rules_of() {
 	local key
 	key=$(awk -v c="$1" -v f="$2" '$1 == c && $2 == f { print $3; exit }' "$work/cocci-keys")
-	sed -n 's/^rules=//p' "$result_cache/coccicheck/$key" "$work/cocci-status" 2>/dev/null | head -n 1
+	sed -n 's/^rules=//p' "$result_cache/coccicheck/$key" "$work/cocci-status" 2>/dev/null | first 1
 }
 lint_coccicheck() {
 	local k=$1 c=${commits[$1 - 1]} f nc rules
@@ -362,7 +374,7 @@ for ((k = 1; k <= applied; k++)); do cat "$work/touched.$k"; done | LC_ALL=C sor
 
 lint_log=$RESULTS/check-lint.log
 if ((applied > 0)); then
-	(trap - INT TERM; lint_lane) >"$lint_log" 2>&1 &
+	(trap - INT TERM; lint_lane) >"$lint_log" 2>&1 7>&- &
 	lint_pid=$!
 	renice -n 10 -p "$lint_pid" >/dev/null 2>&1 || true
 fi
@@ -416,35 +428,35 @@ fi
 
 # objcheck OUT C...: make W=1 C=2 of the objects of the .c files C in the
 # checked-out tree, raw output (check tree path stripped) in OUT; cached by
-# (tree, objects, .config, sparse, gcc).  Status 1 when make failed, 2 when
-# sparse did not run; neither is cached.
+# (tree, objects, .config, sparse, gcc).  Status 1 when make failed or an
+# object was not built, 2 when it built but sparse did not run; neither is
+# cached.  Every step is checked (callers run it with set -e off).
 objcheck() {
-	local out=$1 key f rc=0 c objs=()
+	local out=$1 key f rc=0 c o objs=()
 	shift
 	for c in "$@"; do objs+=("${c%.c}.o"); done
 	key=$(hash_of objcheck-2 "$(cw rev-parse 'HEAD^{tree}')" "${objs[@]}" "$config_hash" \
-		"${sparse_bin:+$("$sparse_bin" --version)}" "$(gcc --version | head -n 1)")
+		"${sparse_bin:+$("$sparse_bin" --version)}" "$(gcc --version | first 1)") || return 1
 	f=$result_cache/objcheck/$key
 	if [[ -f $f ]]; then
-		cp "$f" "$out"
+		cp "$f" "$out" || return 1
 		return 0
 	fi
 	local chk=()
 	[[ -z $sparse_bin ]] || chk=(C=2 CHECK="$sparse_bin")
-	cp "$OBJ.config" "$OBJ/.config"
-	(cd "$OBJ" && rm -f "${objs[@]}")
+	cp "$OBJ.config" "$OBJ/.config" || return 1
+	(cd "$OBJ" && rm -f "${objs[@]}") || return 1
 	kmake W=1 "${chk[@]}" "${objs[@]}" >"$out.raw" 2>&1 || rc=$?
-	strip_src <"$out.raw" >"$out"
+	strip_src <"$out.raw" >"$out" || return 1
 	for o in "${objs[@]}"; do
 		[[ -f $OBJ/$o ]] || { echo "make: $o was not built: not enabled by the x86_64 .config?" >>"$out"; rc=1; }
 	done
+	((rc == 0)) || return 1
 	# The kernel's Makefile silently skips a sparse it does not accept.
 	if [[ -z $sparse_bin ]] || grep -q 'specified, but .* is not available or not up to date' "$out"; then
 		return 2
 	fi
-	((rc == 0)) || return 1
-	cp "$out" "$f.tmp"
-	mv "$f.tmp" "$f"
+	cache_put "$f" <"$out" || return 1
 }
 # Output classes of make W=1 C=2: gcc (file:line:col: ... [-Wname]),
 # sparse (file:line:col: without [-W]), kernel-doc (file:line: warning:
@@ -485,12 +497,15 @@ for ((k = 1; k <= applied; k++)); do
 	cw checkout -q --detach "${commits[k - 1]}"
 	info "W=1 + sparse: patch $k/$N (${#cfiles[@]} objects)"
 	rc=0
+	: >"$work/obj.$k"
 	objcheck "$work/obj.$k" "${cfiles[@]}" || rc=$?
 	gcc_lines <"$work/obj.$k" | diag "${srcfiles[@]}" >"$work/w1.$k"
 	kdoc_lines <"$work/obj.$k" | diag "${srcfiles[@]}" >>"$work/w1.$k"
 	nw=$(wc -l <"$work/w1.$k")
 	if ((rc == 1)); then
 		grep -E -i 'error|not built' "$work/obj.$k" | putd "$k" w1 FAIL "the objects do not build ($nw warnings)"
+		[[ -z $sparse_bin ]] || put "$k" sparse FAIL "not run: the objects do not build"
+		continue
 	elif ((nw == 0)); then
 		put "$k" w1 PASS "${#cfiles[@]} objects, no warning"
 	else
@@ -527,8 +542,10 @@ uml_uses() { # FILE: is FILE a source or dependency of the UML build?
 	case $1 in
 	*Kconfig* | *Makefile* | *Kbuild* | *.kunitconfig | tools/testing/kunit/*) return 0 ;;
 	esac
-	grep -r -q -F --include='*.cmd' -- "$CHECK_WORK/$1" "$UML" 2>/dev/null
+	grep -r -q -F --include='*.cmd' -- "$check_work_real/$1" "$UML" 2>/dev/null
 }
+# kbuild writes the resolved path of the source tree into its .cmd files
+check_work_real=$(cd "$CHECK_WORK" && pwd -P)
 prev_uml=
 declare -a uml_of # uml_of[k]: the patch whose UML kernel patch k has
 for ((k = 1; k <= applied; k++)); do
@@ -640,7 +657,7 @@ for config in $KUNIT_CONFIGS; do
 	[[ $(result_get "$r" status) == ok && $f == 0 ]] || st=FAIL
 	printf '%s %s kunit-%s %s\n' "$st" "[$BASE]" "$config" "$(tail -n 1 "$work/kunit.$name" 2>/dev/null)" | tee -a "$items"
 	if [[ $st == FAIL ]]; then
-		grep -E '^  not passed:|^kunit.sh: .*(splat|failed|timed out)' "$work/kunit.$name" | sed -e 's/^/      /' | head -n 40 || true
+		grep -E '^  not passed:|^kunit.sh: .*(splat|failed|timed out)' "$work/kunit.$name" | sed -e 's/^/      /' | first 40 || true
 	fi
 done
 

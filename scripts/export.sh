@@ -15,6 +15,7 @@ base_init
 need_base
 
 [[ -d $WORK ]] || die "no work tree $WORK (run: make apply BASE=$BASE)"
+lock 5 "$WORK.lock" "the work tree $WORK"
 ensure_worktree "$WORK"
 ! op_in_progress "$WORK" || die "a git am/rebase/merge is in progress in the work tree $WORK; finish it first"
 if [[ -n $(dirty "$WORK") ]]; then
@@ -29,7 +30,6 @@ if git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1 &&
 	git -C "$REPO" status --short -- "${repo_paths[@]}" | head -n 20 >&2
 	die "refusing to export: ${repo_paths[*]} of $REPO have uncommitted changes (see above) that the export would overwrite; commit or stash them first (nothing was changed)"
 fi
-lock 5 "$WORK.lock" "the work tree $WORK"
 g() { git -C "$WORK" "$@"; }
 branch=$(g symbolic-ref -q --short HEAD) ||
 	die "HEAD of $WORK is detached; export works from a branch (its description is the cover letter)"

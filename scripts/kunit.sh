@@ -37,7 +37,11 @@ name=${RESULT_NAME:-$config}
 timeout=${KUNIT_TIMEOUT:-$timeout_default}
 mkdir -p "$build" "$RESULTS" "$CCACHE_DIR"
 # The developer's work tree: not while make apply rebuilds it.
-[[ $src != "$(cd "$WORK" 2>/dev/null && pwd)" ]] || lock 5 "$WORK.lock" "the work tree $WORK"
+if [[ $src == "$(cd "$WORK" 2>/dev/null && pwd)" ]]; then
+	lock 5 "$WORK.lock" "the work tree $WORK"
+	! op_in_progress "$WORK" ||
+		die "a git am/rebase/merge is in progress in the work tree $WORK (an interrupted make apply?): finish or abort it first"
+fi
 lock 6 "$build.lock" "the build dir $build"
 log=$RESULTS/$name.log
 json=$RESULTS/$name.json
@@ -128,7 +132,7 @@ if [[ -f $log ]]; then
 	splats=$(splat_lines "$log" | wc -l)
 	if ((splats > 0)); then
 		info "$config: $splats kernel-log lines match the splat patterns, first ones:"
-		splat_lines "$log" | head -n 20 >&2
+		splat_lines "$log" | first 20 >&2
 	fi
 fi
 

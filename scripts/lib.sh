@@ -47,7 +47,7 @@ on_signal() {
 	trap - INT TERM
 	local pids
 	mapfile -t pids < <(jobs -p)
-	((${#pids[@]} == 0)) || kill "${pids[@]}" 2>/dev/null || true
+	((${#pids[@]} == 0)) || kill_tree "${pids[@]}"
 	printf '%s: interrupted (signal %s)\n' "$PROG" "$1" >&2
 	exit $((128 + $2))
 }
@@ -62,7 +62,7 @@ apt_update() {
 	local where=$1 out rc=0
 	shift
 	# shellcheck disable=SC2086 # APT_SUDO is empty or one word
-	out=$(${APT_SUDO:-} apt-get -q --error-on=any "$@" update 2>&1) || rc=$?
+	out=$(LC_ALL=C ${APT_SUDO:-} apt-get -q --error-on=any "$@" update 2>&1) || rc=$?
 	printf '%s\n' "$out" >&2
 	if ((rc != 0)); then
 		if grep -q -E 'Could not resolve|Failed to fetch|Temporary failure|Connection (refused|failed|timed out)|Network is unreachable|Unable to connect' <<<"$out"; then
@@ -90,6 +90,25 @@ scratch_identity() {
 
 info() {
 	printf '%s: %s\n' "$PROG" "$*" >&2
+}
+
+# first N: the first N lines of stdin.  Unlike head it reads all of its
+# input, so the command before it never dies of SIGPIPE (which pipefail
+# and set -e would turn into the death of the script).
+first() {
+	sed -n "1,${1}p"
+}
+
+# kill_tree PID...: kill the processes and all their descendants, children
+# first (a killed parent's children would be re-parented and lost).
+kill_tree() {
+	local p c
+	for p in "$@"; do
+		for c in $(pgrep -P "$p" 2>/dev/null || true); do
+			kill_tree "$c"
+		done
+		kill "$p" 2>/dev/null || true
+	done
 }
 
 # Known bases, in table order.
@@ -203,11 +222,11 @@ series_patches() {
 warn_base_drift() {
 	local cl want have
 	cl=$(cover_letter) || return 0
-	want=$(sed -n 's/^base-commit: \([0-9a-f]\{40\}\)$/\1/p' "$cl" | head -n 1)
+	want=$(sed -n 's/^base-commit: \([0-9a-f]\{40\}\)$/\1/p' "$cl" | first 1)
 	[[ -n $want ]] || return 0
 	have=$(git -C "$BASE_GIT" rev-parse "$BASE_TAG^{commit}")
 	[[ $want != "$have" ]] || return 0
-	info "warning: the base fetched ($BASE_PACKAGE $(base_version), commit $have) is not the one the series was exported against (base-commit $want in $(basename "$cl"), $(sed -n 's/^base-version: //p' "$cl" | head -n 1)): Debian has a newer package; the patches may not apply or may behave differently"
+	info "warning: the base fetched ($BASE_PACKAGE $(base_version), commit $have) is not the one the series was exported against (base-commit $want in $(basename "$cl"), $(sed -n 's/^base-version: //p' "$cl" | first 1)): Debian has a newer package; the patches may not apply or may behave differently"
 	return 1
 }
 
@@ -252,11 +271,12 @@ ensure_worktree() {
 	mkdir -p "$(dirname "$dir")"
 	rm -rf "$dir".tmp.*
 	local tmp
-	tmp=$(mktemp -d "$dir.tmp.XXXXXX")
-	git clone -q --shared --no-checkout "$BASE_GIT" "$tmp/tree"
-	git -C "$tmp/tree" checkout -q --detach "$BASE_TAG"
+	tmp=$(mktemp -d "$dir.tmp.XXXXXX") || die "cannot make a temporary directory next to $dir"
+	# Each step checked: callers may run this where set -e does not apply.
+	git clone -q --shared --no-checkout "$BASE_GIT" "$tmp/tree" || die "git clone of $BASE_GIT into $tmp failed"
+	git -C "$tmp/tree" checkout -q --detach "$BASE_TAG" || die "checking out $BASE_TAG in $tmp/tree failed"
 	[[ ${2:-} != scratch ]] || : >"$(git -C "$tmp/tree" rev-parse --absolute-git-dir)/$SCRATCH_MARK"
-	mv "$tmp/tree" "$dir"
+	mv "$tmp/tree" "$dir" || die "cannot move $tmp/tree to $dir"
 	rmdir "$tmp"
 }
 
@@ -365,7 +385,7 @@ cover_description() {
 # "[PATCH v2 0/3] ..."; "PATCH" when there is none.
 subject_prefix() {
 	local p
-	p=$(sed -n 's/^Subject: \[\(.*\) [0-9]*\/[0-9]*\].*/\1/p' "$1" | head -n 1)
+	p=$(sed -n 's/^Subject: \[\(.*\) [0-9]*\/[0-9]*\].*/\1/p' "$1" | first 1)
 	printf '%s\n' "${p:-PATCH}"
 }
 
@@ -395,6 +415,16 @@ result_get() {
 # and the return status is 1.
 series_into_check_tree() {
 	ensure_worktree "$CHECK_WORK" scratch
+	case $CHECK_WORK in
+	"$BASE_DIR/check-work" | "$BASE_DIR/mutate-work" | "$BASE_DIR/selftest/check")
+		# The pipeline's own default scratch trees, made before the mark
+		# existed (ensure_worktree checked that they are trees of the base).
+		if ! is_scratch "$CHECK_WORK"; then
+			info "marking $CHECK_WORK (the pipeline's default scratch tree) as scratch"
+			: >"$(git -C "$CHECK_WORK" rev-parse --absolute-git-dir)/$SCRATCH_MARK"
+		fi
+		;;
+	esac
 	is_scratch "$CHECK_WORK" ||
 		die "$CHECK_WORK is not a scratch tree of the pipeline (no .git/$SCRATCH_MARK): refusing to reset and clean it; point CHECK_WORK at a directory of its own"
 	scratch_identity
@@ -508,7 +538,7 @@ ensure_sparse() {
 		info "could not download the Debian source package $pkg from $suite ($mirror)"
 		return 1
 	fi
-	orig=$(find "$tmp" -maxdepth 1 -name "${pkg}_*.orig.tar.*" | head -n 1)
+	orig=$(find "$tmp" -maxdepth 1 -name "${pkg}_*.orig.tar.*" | first 1)
 	mkdir "$tmp/src"
 	if [[ -z $orig ]] || ! tar -C "$tmp/src" --strip-components=1 -xf "$orig" ||
 		! make -C "$tmp/src" -s -j"$JOBS" sparse HAVE_LLVM=no HAVE_SQLITE=no HAVE_GTK=no HAVE_LIBXML=no >>"$tmp/log" 2>&1; then
