@@ -337,8 +337,12 @@ lint_coccicheck() {
 }
 
 lint_lane() {
-	local k f t0
+	local k f t0 cocci_pid
 	t0=$(now)
+	# coccicheck (cocci_run.py runs its rules on every core) beside
+	# checkpatch and kernel-doc
+	lint_cocci_all &
+	cocci_pid=$!
 	for ((k = 1; k <= applied; k++)); do
 		lint_checkpatch "$k"
 		srcfiles=()
@@ -348,7 +352,7 @@ lint_lane() {
 		lint_kerneldoc "$k"
 	done
 	info "checkpatch and kernel-doc of $applied patches: $(($(now) - t0)) s"
-	lint_cocci_all
+	wait "$cocci_pid" || info "the coccicheck step stopped with status $? (its items fail)"
 	for ((k = 1; k <= applied; k++)); do
 		lint_coccicheck "$k"
 	done

@@ -18,6 +18,7 @@ nothing ran), 2 on bad arguments.
 """
 
 import argparse
+import concurrent.futures
 import os
 import re
 import shlex
@@ -93,6 +94,8 @@ def main(argv=None):
     ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument("--spatch", default=os.environ.get("SPATCH", "spatch"))
     ap.add_argument("--timeout", type=int, default=900, help="seconds per rule")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                    help="rules run at the same time (default: the number of cores)")
     args = ap.parse_args(argv)
 
     tree = os.path.abspath(args.tree)
@@ -107,6 +110,7 @@ def main(argv=None):
     reports = {vid: [] for vid in ids}
     ran, skipped, failed = [], [], []
     rules = rules_of(tree)
+    todo = []
     for rule in rules:
         name = os.path.relpath(rule, os.path.join(tree, "scripts", "coccinelle"))
         with open(rule, encoding="utf-8", errors="replace") as f:
@@ -118,22 +122,30 @@ def main(argv=None):
             failed.append("%s (needs spatch %s, have %s)" % (name, ".".join(map(str, req)),
                                                             ".".join(map(str, have))))
             continue
-        cmd = [args.spatch, "-D", "report", "--no-show-diff", "--very-quiet",
-               "--cocci-file", rule] + opts + includes + ["--dir", inputs]
+        todo.append((name, [args.spatch, "-D", "report", "--no-show-diff", "--very-quiet",
+                            "--cocci-file", rule] + opts + includes + ["--dir", inputs]))
+
+    def run(item):
+        name, cmd = item
         try:
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout,
                                check=False, cwd=inputs)
         except subprocess.TimeoutExpired:
-            failed.append("%s (timed out after %d s)" % (name, args.timeout))
-            continue
+            return name, None, "timed out after %d s" % args.timeout
         if p.returncode != 0:
             err = (p.stderr.strip().splitlines() or ["no message"])[-1]
-            failed.append("%s (spatch exit %d: %s)" % (name, p.returncode, err))
-            continue
-        ran.append(name)
-        for vid, line in split_reports(p.stdout, inputs):
-            if vid in reports:
-                reports[vid].append(line)
+            return name, None, "spatch exit %d: %s" % (p.returncode, err)
+        return name, p.stdout, None
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for name, out, err in pool.map(run, todo):
+            if err:
+                failed.append("%s (%s)" % (name, err))
+                continue
+            ran.append(name)
+            for vid, line in split_reports(out, inputs):
+                if vid in reports:
+                    reports[vid].append(line)
     for vid, lines in reports.items():
         with open(os.path.join(args.out, vid + ".txt"), "w", encoding="utf-8") as f:
             f.writelines(l + "\n" for l in sorted(lines))
