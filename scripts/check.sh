@@ -111,9 +111,11 @@ hash_of() {
 	printf '%s\n' "$@" | sha1sum | cut -c1-40
 }
 
-# make in the x86_64 build dir of the check tree.
+# make in the x86_64 build dir of the check tree, with messages in the C
+# locale (plain quotes; the kernel's Makefile unexports LC_ALL, so LANG and
+# LC_CTYPE are set too).
 kmake() {
-	LC_ALL=C make -C "$CHECK_WORK" O="$OBJ" ARCH=x86_64 CC="ccache gcc" -j"$JOBS" -s "$@"
+	LANG=C LC_CTYPE=C LC_MESSAGES=C LC_ALL=C make -C "$CHECK_WORK" O="$OBJ" ARCH=x86_64 CC="ccache gcc" -j"$JOBS" -s "$@"
 }
 
 # strip_src: drop the check tree's path from tool output, so that cached
@@ -439,7 +441,7 @@ objcheck() {
 	local out=$1 key f rc=0 c o objs=()
 	shift
 	for c in "$@"; do objs+=("${c%.c}.o"); done
-	key=$(hash_of objcheck-2 "$(cw rev-parse 'HEAD^{tree}')" "${objs[@]}" "$config_hash" \
+	key=$(hash_of objcheck-3 "$(cw rev-parse 'HEAD^{tree}')" "${objs[@]}" "$config_hash" \
 		"${sparse_bin:+$("$sparse_bin" --version)}" "$(gcc --version | first 1)") || return 1
 	f=$result_cache/objcheck/$key
 	if [[ -f $f ]]; then

@@ -391,8 +391,8 @@ MSG
 	# every report-mode rule of the base must have run
 	n_rules=$(git -C "$BASE_GIT" grep -l -E 'virtual[[:space:]]+report' "$BASE_TAG" -- scripts/coccinelle | wc -l)
 	# CHECK|its failure (regex)|a message that must be shown under it
-	for want in "w1|[0-9]+ warnings in touched files|unused variable 'unused'" \
-		"w1|[0-9]+ warnings in touched files|no previous prototype for 'iommu_selftest_bad'" \
+	for want in "w1|[0-9]+ warnings in touched files|unused variable 'unused' [-Wunused-variable]" \
+		"w1|[0-9]+ warnings in touched files|no previous prototype for 'iommu_selftest_bad' [-Wmissing-prototypes]" \
 		"sparse|[0-9]+ new warnings in touched files|Using plain integer as NULL pointer" \
 		"kernel-doc|[0-9]+ new warnings|function parameter 'src' not described" \
 		"checkpatch|[0-9]+ messages|TRAILING_STATEMENTS" \
