@@ -164,8 +164,9 @@ cache_put() {
 	return 1
 }
 
-# shows NEWFILE RAW: the lines of the RAW tool outputs that produced the
-# diag lines of NEWFILE, with their line numbers (for the reader).
+# shows NEWFILE RAW: the lines of the RAW tool output that produced the
+# diag lines of NEWFILE, with their line numbers (for the reader; the
+# comparison with the base is made without them).
 shows() {
 	local new=$1 raw=$2 l f msg hit
 	while IFS= read -r l; do
@@ -219,8 +220,10 @@ lint_checkpatch() {
 lint_kerneldoc() {
 	local k=$1 c=${commits[$1 - 1]} f bad=() nk
 	: >"$work/kd-new.$k"
+	: >"$work/kd.raw.$k"
 	for f in "${srcfiles[@]}"; do
 		kdoc_blob "$c" "$f" "$work/kd.now" || bad+=("$f")
+		cat "$work/kd.now" >>"$work/kd.raw.$k"
 		kdoc_blob "$BASE_TAG" "$f" "$work/kd.base" || bad+=("$f (base)")
 		diag "$f" <"$work/kd.now" >"$work/kd.now.d"
 		diag "$f" <"$work/kd.base" >"$work/kd.base.d"
@@ -232,7 +235,7 @@ lint_kerneldoc() {
 	elif ((nk == 0)); then
 		put "$k" kernel-doc PASS "${#srcfiles[@]} files"
 	else
-		putd "$k" kernel-doc FAIL "$nk new warnings" <"$work/kd-new.$k"
+		shows "$work/kd-new.$k" "$work/kd.raw.$k" | putd "$k" kernel-doc FAIL "$nk new warnings"
 	fi
 }
 
@@ -320,8 +323,10 @@ lint_coccicheck() {
 		return
 	fi
 	: >"$work/cc-new.$k"
+	: >"$work/cc.raw.$k"
 	for f in "${cfiles[@]}"; do
 		cocci_result "$c" "$f" >"$work/cc.now" || { put "$k" coccicheck FAIL "no coccicheck result for $f"; return; }
+		cat "$work/cc.now" >>"$work/cc.raw.$k"
 		: >"$work/cc.base"
 		! cw cat-file -e "$BASE_TAG:$f" 2>/dev/null || cocci_result "$BASE_TAG" "$f" >"$work/cc.base" ||
 			{ put "$k" coccicheck FAIL "no coccicheck result for the base $f"; return; }
@@ -334,7 +339,7 @@ lint_coccicheck() {
 	if ((nc == 0)); then
 		put "$k" coccicheck PASS "${#cfiles[@]} files, $rules rules"
 	else
-		putd "$k" coccicheck FAIL "$nc new reports ($rules rules)" <"$work/cc-new.$k"
+		shows "$work/cc-new.$k" "$work/cc.raw.$k" | putd "$k" coccicheck FAIL "$nc new reports ($rules rules)"
 	fi
 }
 
