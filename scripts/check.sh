@@ -97,10 +97,19 @@ put() {
 # putd: put with detail lines from stdin
 putd() { DETAIL_STDIN=1 put "$@"; }
 # item PASS|FAIL LABEL CHECK [DETAIL]: print and count an item
+# The items also go to results/check-items.ktap (KTAP: one test per item,
+# "ok N label check # detail"), for any TAP reader.
+ktap_lines=()
+ktap() { # PASS|FAIL NAME [DETAIL]
+	local st=ok name=${2//#/}
+	[[ $1 == PASS ]] || st='not ok'
+	ktap_lines+=("$st $((${#ktap_lines[@]} + 1)) $name${3:+ # ${3//#/}}")
+}
 item() {
 	local line="$1 $2 $3"
 	[[ -z ${4:-} ]] || line+=" ($4)"
 	printf '%s\n' "$line" | tee -a "$items"
+	ktap "$1" "$2 $3" "${4:-}"
 	if [[ $1 == PASS ]]; then n_pass=$((n_pass + 1)); else n_fail=$((n_fail + 1)); fi
 }
 cw() { git -C "$CHECK_WORK" "$@"; }
@@ -667,6 +676,7 @@ for config in $KUNIT_CONFIGS; do
 	st=PASS
 	[[ $(result_get "$r" status) == ok && $f == 0 ]] || st=FAIL
 	printf '%s %s kunit-%s %s\n' "$st" "[$BASE]" "$config" "$(tail -n 1 "$work/kunit.$name" 2>/dev/null)" | tee -a "$items"
+	ktap "$st" "[$BASE] kunit-$config" "$p passed, $f failed; the cases: $RESULTS/$name.log (KTAP)"
 	if [[ $st == FAIL ]]; then
 		grep -E '^  not passed:|^kunit.sh: .*(splat|failed|timed out)' "$work/kunit.$name" | sed -e 's/^/      /' | first 40 || true
 	fi
@@ -677,6 +687,11 @@ done
 	printf 'kunit_passed=%d\nkunit_failed=%d\npassed=%d\nfailed=%d\nseconds=%d\n' \
 		"$kunit_pass" "$kunit_fail" "$n_pass" "$n_fail" "$(($(now) - t_start))"
 } >"$summary.tmp"
+{
+	printf 'KTAP version 1\n1..%d\n' "${#ktap_lines[@]}"
+	printf '%s\n' "${ktap_lines[@]}"
+} >"$RESULTS/check-items.ktap.tmp"
+mv "$RESULTS/check-items.ktap.tmp" "$RESULTS/check-items.ktap"
 mv "$summary.tmp" "$summary"
 printf 'check %s: %d passed, %d failed (%d patches, %d applied; KUnit cases %d passed, %d failed; %d s)\n' \
 	"$BASE" "$n_pass" "$n_fail" "$N" "$applied" "$kunit_pass" "$kunit_fail" "$(($(now) - t_start))"
