@@ -22,6 +22,7 @@
 #include <kunit/test.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/iommu-kunit.h>
 #include <linux/ktime.h>
 #include <linux/limits.h>
 #include <linux/math64.h>
@@ -29,7 +30,6 @@
 #include <linux/pci.h>
 #include <linux/stringify.h>
 
-#include "iommu-kunit.h"
 #include "iommu-priv.h"
 
 /*
@@ -122,8 +122,6 @@ static void bench_attach_detach(struct kunit *test)
 
 	BENCH_RUN(test, "attach_detach", iters,
 		  attach_detach_once(test, kd, paging, def));
-
-	iommu_domain_free(paging);
 }
 
 /* Replace the domain of @group, alternating between two paging domains */
@@ -159,8 +157,6 @@ static void bench_replace(struct kunit *test)
 		  replace_once(test, kd, group, paging, handle));
 
 	iommu_detach_group_handle(kfake_cur(kd), group);
-	iommu_domain_free(paging[0]);
-	iommu_domain_free(paging[1]);
 }
 
 static void pasid_once(struct kunit *test, struct kfake_dev *kd,
@@ -183,8 +179,6 @@ static void bench_pasid_attach_detach(struct kunit *test)
 
 	BENCH_RUN(test, "pasid_attach_detach", iters,
 		  pasid_once(test, kd, paging));
-
-	iommu_domain_free(paging);
 }
 
 static void reset_once(struct kunit *test, struct kpci *kp,
@@ -216,7 +210,7 @@ static void bench_reset(struct kunit *test, const char *name,
 	struct kpci *kp;
 	ioasid_t pasid;
 
-	/* kpci_create() skips where iommu-reset-kunit.c would */
+	/* kpci_create() skips where the reset suite would */
 	if (!IS_ENABLED(CONFIG_PCI))
 		kunit_skip(test, "needs CONFIG_PCI");
 	kp = kpci_create(test, &fcfg, fns, ARRAY_SIZE(fns));
@@ -224,17 +218,13 @@ static void bench_reset(struct kunit *test, const char *name,
 	def = kfake_cur(kd);
 	paging = kfake_alloc_paging(test, kd);
 	for (pasid = 1; pasid <= nr_pasids; pasid++)
-		KUNIT_ASSERT_EQ(test, iommu_attach_device_pasid(paging, kd->dev,
-								pasid, NULL),
+		KUNIT_ASSERT_EQ(test, kfake_attach_pasid(test, paging, kd, pasid),
 				0);
 
 	BENCH_RUN(test, name, iters, reset_once(test, kp, def));
 
-	for (pasid = 1; pasid <= nr_pasids; pasid++) {
+	for (pasid = 1; pasid <= nr_pasids; pasid++)
 		KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, pasid), paging);
-		iommu_detach_device_pasid(paging, kd->dev, pasid);
-	}
-	iommu_domain_free(paging);
 }
 
 static void bench_reset_no_pasids(struct kunit *test)
@@ -268,7 +258,7 @@ static void bench_deferred_attach_fast(struct kunit *test)
 				  0));
 
 	/* Nothing reached the driver: the fast path was taken */
-	KFAKE_EXPECT_NO_HW(test, fake);
+	KFAKE_EXPECT_NO_CALLS(test, fake);
 }
 
 static int bench_bus_init(struct kunit_suite *suite)

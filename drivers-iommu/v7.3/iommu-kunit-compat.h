@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the IOMMU KUnit helpers and suites need of the kernel they are built
+ * in: the API differences between the trees they are kept for, and nothing
+ * else. Only this file differs between those trees; this one is for
+ * mainline (v7.3).
+ */
+#ifndef __IOMMU_KUNIT_COMPAT_H
+#define __IOMMU_KUNIT_COMPAT_H
+
+#include <linux/iommu.h>
+#include <linux/slab.h>
+
+/* iommu_replace_device_pasid() exists */
+#define KFAKE_HAS_PASID_REPLACE		1
+#define kfake_core_replace_pasid(_domain, _dev, _pasid, _handle)	\
+	iommu_replace_device_pasid(_domain, _dev, _pasid, _handle)
+/* kunit_warning_suppress() and KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT() */
+#define KFAKE_HAS_WARN_SUPPRESS		1
+
+#define kfake_zalloc_obj(_p)		kzalloc_obj(*(_p))
+
+#define KFAKE_IMPORT_NS(_ns)		MODULE_IMPORT_NS(#_ns)
+
+/*
+ * The domain a driver asking the core believes the device is on; what
+ * arm-smmu-v3 re-installs when the last PASID of a device goes away.
+ */
+#define kfake_driver_domain(_dev)	iommu_driver_get_domain_for_dev(_dev)
+
+/* attach_dev() is told the old domain; arm-smmu-v3 moves the device by it */
+#define KFAKE_ATTACH_DEV_PARAMS						\
+	struct iommu_domain *domain, struct device *dev,		\
+	struct iommu_domain *old
+#define KFAKE_ATTACH_DEV_OLD		old
+#define KFAKE_SMMU_OLD(_dev, _old)	(_old)
+
+/* The blocked domain's set_dev_pasid() removes a PASID */
+#define KFAKE_BLOCKED_PASID_OP		.set_dev_pasid = kfake_set_dev_pasid,
+#define KFAKE_DEFINE_REMOVE_PASID(_set_dev_pasid)
+#define kfake_set_remove_pasid_op(_ops)	do { } while (0)
+
+/* domain_alloc_paging_flags() and domain_alloc_identity() */
+#define KFAKE_DEFINE_ALLOC_OPS(_paging, _identity)			\
+static struct iommu_domain *						\
+kfake_domain_alloc_paging_flags(struct device *dev, u32 flags,		\
+				const struct iommu_user_data *user_data) \
+{									\
+	if (user_data || (flags & ~IOMMU_HWPT_ALLOC_PASID))		\
+		return ERR_PTR(-EOPNOTSUPP);				\
+	return _paging(dev);						\
+}									\
+static void kfake_set_alloc_ops(struct iommu_ops *ops, bool identity)	\
+{									\
+	ops->domain_alloc_paging_flags = kfake_domain_alloc_paging_flags; \
+	if (identity)							\
+		ops->domain_alloc_identity = _identity;			\
+}
+
+/* iommu_device_register_bus() makes the fwnode of the fake bus's IOMMU */
+#define KFAKE_BUS_NEEDS_FWNODE		false
+
+#endif /* __IOMMU_KUNIT_COMPAT_H */
