@@ -11,8 +11,11 @@
 #               touched files
 #   sparse      make C=2: no warning in touched files the base lacks
 #   checkpatch  checkpatch.pl --strict: no message except "added, moved or
-#               deleted file(s), does MAINTAINERS need updating?"; its
-#               "total:" line must be there (else it did not run)
+#               deleted file(s), does MAINTAINERS need updating?" and
+#               UNKNOWN_COMMIT_ID (the base is a Debian source import
+#               without upstream history, so no upstream id of a Fixes:
+#               tag can be found in it; GIT_COMMIT_ID still checks their
+#               form); its "total:" line must be there (else it did not run)
 #   kernel-doc  kernel-doc -none -Wall: no warning the base file lacks
 #   coccicheck  every report-mode rule of scripts/coccinelle (the count is in
 #               the item) on touched .c files: no report the base file
@@ -212,7 +215,8 @@ lint_checkpatch() {
 	# python3 modules, so Debian's python3 comes first in PATH.
 	(cd "$CHECK_WORK" && PATH=/usr/bin:$PATH "$CHECKPATCH" --strict --emacs --show-types "$p") >"$out" 2>&1 || rc=$?
 	grep -E ': (ERROR|WARNING|CHECK):' "$out" |
-		grep -v -F 'added, moved or deleted file(s), does MAINTAINERS need updating?' >"$out.bad" || true
+		grep -v -F -e 'added, moved or deleted file(s), does MAINTAINERS need updating?' \
+			-e ':UNKNOWN_COMMIT_ID: ' >"$out.bad" || true
 	if grep -q -E 'Traceback|^Can.t locate' "$out"; then
 		# A helper of checkpatch (spdxcheck.py) crashed: a check was skipped.
 		grep -E 'Error|Traceback|locate' "$out" | sed 's/^/checkpatch problem: /' >>"$out.bad"

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What the IOMMU KUnit helpers and suites need of the kernel they are built
- * in: the API differences between the trees they are kept for, and nothing
- * else. Only this file differs between those trees; this one is for
- * mainline (v7.3).
+ * What the IOMMU KUnit helpers need of the kernel they are built in: the API
+ * differences between the trees they are kept for, and nothing else. Only
+ * this file differs between those trees; this one is for mainline (v7.3).
+ * It is included by iommu-kunit-helpers.c only, whose functions it calls.
  */
 #ifndef __IOMMU_KUNIT_COMPAT_H
 #define __IOMMU_KUNIT_COMPAT_H
@@ -15,8 +15,6 @@
 #define KFAKE_HAS_PASID_REPLACE		1
 #define kfake_core_replace_pasid(_domain, _dev, _pasid, _handle)	\
 	iommu_replace_device_pasid(_domain, _dev, _pasid, _handle)
-/* kunit_warning_suppress() and KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT() */
-#define KFAKE_HAS_WARN_SUPPRESS		1
 
 #define kfake_zalloc_obj(_p)		kzalloc_obj(*(_p))
 
@@ -28,33 +26,44 @@
  */
 #define kfake_driver_domain(_dev)	iommu_driver_get_domain_for_dev(_dev)
 
-/* attach_dev() is told the old domain; arm-smmu-v3 moves the device by it */
+/* attach_dev() is told the old domain ... */
 #define KFAKE_ATTACH_DEV_PARAMS						\
 	struct iommu_domain *domain, struct device *dev,		\
 	struct iommu_domain *old
 #define KFAKE_ATTACH_DEV_OLD		old
-#define KFAKE_SMMU_OLD(_dev, _old)	(_old)
+
+/* ... and arm-smmu-v3 moves the device off that one */
+static inline struct iommu_domain *kfake_smmu_old(struct device *dev,
+						  struct iommu_domain *old)
+{
+	return old;
+}
 
 /* The blocked domain's set_dev_pasid() removes a PASID */
 #define KFAKE_BLOCKED_PASID_OP		.set_dev_pasid = kfake_set_dev_pasid,
-#define KFAKE_DEFINE_REMOVE_PASID(_set_dev_pasid)
-#define kfake_set_remove_pasid_op(_ops)	do { } while (0)
+
+static inline void kfake_set_remove_pasid_op(struct iommu_ops *ops)
+{
+}
 
 /* domain_alloc_paging_flags() and domain_alloc_identity() */
-#define KFAKE_DEFINE_ALLOC_OPS(_paging, _identity)			\
-static struct iommu_domain *						\
-kfake_domain_alloc_paging_flags(struct device *dev, u32 flags,		\
-				const struct iommu_user_data *user_data) \
-{									\
-	if (user_data || (flags & ~IOMMU_HWPT_ALLOC_PASID))		\
-		return ERR_PTR(-EOPNOTSUPP);				\
-	return _paging(dev);						\
-}									\
-static void kfake_set_alloc_ops(struct iommu_ops *ops, bool identity)	\
-{									\
-	ops->domain_alloc_paging_flags = kfake_domain_alloc_paging_flags; \
-	if (identity)							\
-		ops->domain_alloc_identity = _identity;			\
+static struct iommu_domain *kfake_domain_alloc_paging(struct device *dev);
+static struct iommu_domain *kfake_domain_alloc_identity(struct device *dev);
+
+static struct iommu_domain *
+kfake_domain_alloc_paging_flags(struct device *dev, u32 flags,
+				const struct iommu_user_data *user_data)
+{
+	if (user_data || (flags & ~IOMMU_HWPT_ALLOC_PASID))
+		return ERR_PTR(-EOPNOTSUPP);
+	return kfake_domain_alloc_paging(dev);
+}
+
+static inline void kfake_set_alloc_ops(struct iommu_ops *ops, bool identity)
+{
+	ops->domain_alloc_paging_flags = kfake_domain_alloc_paging_flags;
+	if (identity)
+		ops->domain_alloc_identity = kfake_domain_alloc_identity;
 }
 
 /* iommu_device_register_bus() makes the fwnode of the fake bus's IOMMU */

@@ -309,7 +309,7 @@ static int kfake_attach(struct iommu_domain *domain, struct device *dev,
 	};
 	/* The domain the driver moves the device from, by its own reckoning */
 	struct iommu_domain *from = kfake_is(fake, KFAKE_SMMUV3) ?
-				    KFAKE_SMMU_OLD(dev, old) : kd->rid;
+				    kfake_smmu_old(dev, old) : kd->rid;
 
 	ev.drv_cur = kfake_drv_cur(fake, dev);
 	/* VT-d blocks the device before it looks at the domain */
@@ -378,7 +378,7 @@ static int kfake_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
 		return 0;
 	}
 	if (kfake_is(fake, KFAKE_SMMUV3))
-		from = KFAKE_SMMU_OLD(dev, old);
+		from = kfake_smmu_old(dev, old);
 	ev.ret = kfake_injected(fake, kd, KFAKE_SET_PASID, domain);
 	if (!ev.ret)
 		ev.ret = kfake_judge(fake, kd, domain, pasid);
@@ -404,8 +404,6 @@ static int kfake_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
 		kfake_smmu_last_pasid(fake, kd);
 	return ev.ret;
 }
-
-KFAKE_DEFINE_REMOVE_PASID(kfake_set_dev_pasid)
 
 static int kfake_map_pages(struct iommu_domain *domain, unsigned long iova,
 			   phys_addr_t paddr, size_t pgsize, size_t pgcount,
@@ -583,8 +581,6 @@ static struct iommu_domain *kfake_domain_alloc_paging(struct device *dev)
 	kfake_log(fake, &ev);
 	return &paging->domain;
 }
-
-KFAKE_DEFINE_ALLOC_OPS(kfake_domain_alloc_paging, kfake_domain_alloc_identity)
 
 static struct kfake_dev *kfake_match(struct kfake *fake, struct device *dev)
 {
@@ -1096,17 +1092,23 @@ void kfake_expect_lists(struct kunit *test, struct kfake *fake)
 	list_for_each_entry(kd, &fake->devs, node) {
 		if (!kd->probed)
 			continue;
-		if (to_kfake_paging(kd->rid))
-			KUNIT_EXPECT_TRUE_MSG(test,
-				kfake_domain_has_dev(kd->rid, kd, IOMMU_NO_PASID),
-				"%s: RID missing from its domain's device list",
-				dev_name(kd->dev));
-		xa_for_each(&kd->pasids, pasid, entry)
-			if (to_kfake_paging(entry))
-				KUNIT_EXPECT_TRUE_MSG(test,
-					kfake_domain_has_dev(entry, kd, pasid),
-					"%s: PASID %lu missing from its domain's device list",
-					dev_name(kd->dev), pasid);
+		bool listed;
+
+		if (to_kfake_paging(kd->rid)) {
+			listed = kfake_domain_has_dev(kd->rid, kd,
+						      IOMMU_NO_PASID);
+			KUNIT_EXPECT_TRUE_MSG(test, listed,
+					      "%s: RID missing from its domain's device list",
+					      dev_name(kd->dev));
+		}
+		xa_for_each(&kd->pasids, pasid, entry) {
+			if (!to_kfake_paging(entry))
+				continue;
+			listed = kfake_domain_has_dev(entry, kd, pasid);
+			KUNIT_EXPECT_TRUE_MSG(test, listed,
+					      "%s: PASID %lu missing from its domain's device list",
+					      dev_name(kd->dev), pasid);
+		}
 	}
 
 	/* ... and no list of a domain reaches a RID or PASID not on it */
@@ -1153,9 +1155,10 @@ int kfake_attach_group_handle(struct kunit *test, struct iommu_domain *domain,
 	int ret;
 
 	h->handle = kfake_zalloc_obj(h->handle);
-	if (!h->handle)
+	if (!h->handle) {
 		kfree(h);
-	KUNIT_ASSERT_NOT_NULL(test, h->handle);
+		KUNIT_FAIL_AND_ABORT(test, "no memory for an attach handle");
+	}
 	ret = iommu_attach_group_handle(domain, group, h->handle);
 	if (ret) {
 		kfree(h->handle);
@@ -1210,9 +1213,10 @@ int kfake_attach_pasid(struct kunit *test, struct iommu_domain *domain,
 	int ret;
 
 	h->handle = kfake_zalloc_obj(h->handle);
-	if (!h->handle)
+	if (!h->handle) {
 		kfree(h);
-	KUNIT_ASSERT_NOT_NULL(test, h->handle);
+		KUNIT_FAIL_AND_ABORT(test, "no memory for an attach handle");
+	}
 	ret = iommu_attach_device_pasid(domain, kd->dev, pasid, h->handle);
 	if (ret) {
 		kfree(h->handle);
