@@ -722,11 +722,19 @@ static void kfake_undo_all(struct kfake *fake)
 		kfake_undo(fake, h);
 }
 
+/* A new hold, with an attach handle of its own for the kinds that need one */
 static struct kfake_hold *kfake_new_hold(struct kunit *test,
 					 enum kfake_hold_kind kind)
 {
 	struct kfake_hold *h = kfake_zalloc_obj(h);
 
+	if (h && (kind == KFAKE_HOLD_GROUP_HANDLE || kind == KFAKE_HOLD_PASID)) {
+		h->handle = kfake_zalloc_obj(h->handle);
+		if (!h->handle) {
+			kfree(h);
+			h = NULL;
+		}
+	}
 	KUNIT_ASSERT_NOT_NULL(test, h);
 	h->kind = kind;
 	return h;
@@ -1154,11 +1162,6 @@ int kfake_attach_group_handle(struct kunit *test, struct iommu_domain *domain,
 	struct kfake_hold *h = kfake_new_hold(test, KFAKE_HOLD_GROUP_HANDLE);
 	int ret;
 
-	h->handle = kfake_zalloc_obj(h->handle);
-	if (!h->handle) {
-		kfree(h);
-		KUNIT_FAIL_AND_ABORT(test, "no memory for an attach handle");
-	}
 	ret = iommu_attach_group_handle(domain, group, h->handle);
 	if (ret) {
 		kfree(h->handle);
@@ -1212,11 +1215,6 @@ int kfake_attach_pasid(struct kunit *test, struct iommu_domain *domain,
 	struct kfake_hold *h = kfake_new_hold(test, KFAKE_HOLD_PASID);
 	int ret;
 
-	h->handle = kfake_zalloc_obj(h->handle);
-	if (!h->handle) {
-		kfree(h);
-		KUNIT_FAIL_AND_ABORT(test, "no memory for an attach handle");
-	}
 	ret = iommu_attach_device_pasid(domain, kd->dev, pasid, h->handle);
 	if (ret) {
 		kfree(h->handle);
