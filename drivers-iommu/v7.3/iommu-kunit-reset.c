@@ -625,6 +625,55 @@ static void reset_without_blocked_domain(struct kunit *test)
 }
 
 /*
+ * Without a static blocked domain, prepare allocates the blocking domain;
+ * when it cannot, it fails and leaves no reset pending: the next prepare
+ * blocks.
+ */
+static void reset_blocking_domain_alloc_fails(struct kunit *test)
+{
+	const struct kfake_cfg fcfg = { .no_blocked_domain = true };
+	struct kpci *kp = kpci_create(test, &fcfg, kpci_one_ats, 1);
+	struct kfake_dev *kd = kp->kd[0];
+	struct iommu_domain *def = kfake_cur(kd);
+	struct iommu_domain *blocking;
+
+	kp->fake->cfg.fail_paging_alloc = true;
+	KUNIT_EXPECT_EQ(test, kpci_reset_prepare(test, kp, 0), -ENOMEM);
+	kp->fake->cfg.fail_paging_alloc = false;
+	KFAKE_EXPECT_NO_CALLS(test, kp->fake);
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, def);
+
+	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
+	blocking = kd->rid;
+	KUNIT_EXPECT_PTR_NE(test, blocking, def);
+	KFAKE_EXPECT_CALLS(test, kp->fake, KFAKE_ATTACH_EV(blocking, kd, def));
+	kpci_reset_done(test, kp, 0);
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, def);
+}
+
+/*
+ * The attach handle of a group is kept in the PASID array at IOMMU_NO_PASID:
+ * done() restores the PASIDs of the array from PASID 1, never that entry.
+ */
+static void reset_group_handle_is_not_a_pasid(struct kunit *test)
+{
+	struct kpci *kp = kpci_new(test, kpci_one_pasid, 1);
+	struct kfake_dev *kd = kp->kd[0];
+	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
+
+	KUNIT_ASSERT_EQ(test, kfake_attach_group_handle(test, paging, group), 0);
+	kfake_clear_log(kp->fake);
+	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
+	kpci_reset_done(test, kp, 0);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_ATTACH_EV(&kfake_blocked_domain, kd, paging),
+			   KFAKE_ATTACH_EV(paging, kd, &kfake_blocked_domain));
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, paging);
+	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, IOMMU_NO_PASID));
+}
+
+/*
  * A failed prepare leaves no state for done() (which warns) and does not
  * break the next reset. It calls the unbalanced done() itself.
  */
@@ -1429,6 +1478,8 @@ static struct kunit_case iommu_reset_cases[] = {
 	KUNIT_CASE_PARAM(reset_group_already_blocked,
 			 kfake_personality_gen_params),
 	KUNIT_CASE(reset_without_blocked_domain),
+	KUNIT_CASE(reset_blocking_domain_alloc_fails),
+	KUNIT_CASE(reset_group_handle_is_not_a_pasid),
 	KUNIT_CASE_PARAM(reset_prepare_failure_rolls_back,
 			 kfake_personality_gen_params),
 	KUNIT_CASE(reset_done_rid_reattach_fails),
