@@ -465,6 +465,36 @@ static void reset_attach_with_blocked_alias_busy(struct kunit *test)
 			   KFAKE_ATTACH_EV(paging, kd1, def));
 }
 
+/*
+ * A change that must succeed goes through while a DMA alias of a device of
+ * the group is being reset: the other device is detached, the device being
+ * reset is left to done(). Current behaviour (the FIXME in done()): the
+ * alias programs the shared requester ID during the reset.
+ */
+static void reset_detach_with_blocked_alias(struct kunit *test)
+{
+	struct kpci *kp = kpci_new(test, kpci_alias, 2);
+	struct kfake_dev *kd0 = kp->kd[0], *kd1 = kp->kd[1];
+	struct iommu_group *group = kfake_group(test, kd0);
+	struct iommu_domain *def = kfake_cur(kd0);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd0);
+
+	KUNIT_ASSERT_EQ(test, kfake_attach_group(test, paging, group), 0);
+	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
+	kfake_clear_log(kp->fake);
+	kfake_detach_group(test, paging, group);
+	KFAKE_EXPECT_CALLS(test, kp->fake, KFAKE_ATTACH_EV(def, kd1, paging));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd0), def);
+	KUNIT_EXPECT_PTR_EQ(test, kd0->rid, &kfake_blocked_domain);
+	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, def);
+
+	kfake_clear_log(kp->fake);
+	kpci_reset_done(test, kp, 0);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_ATTACH_EV(def, kd0, &kfake_blocked_domain));
+	KUNIT_EXPECT_PTR_EQ(test, kd0->rid, def);
+}
+
 /* The same for a PASID: attach and replace are refused until done() */
 static void reset_pasid_with_blocked_alias_busy(struct kunit *test)
 {
@@ -1472,6 +1502,7 @@ static struct kunit_case iommu_reset_cases[] = {
 	KUNIT_CASE(reset_group_without_domain),
 	KUNIT_CASE(reset_dma_alias_siblings_one_by_one),
 	KUNIT_CASE(reset_attach_with_blocked_alias_busy),
+	KUNIT_CASE(reset_detach_with_blocked_alias),
 	KUNIT_CASE(reset_pasid_with_blocked_alias_busy),
 	KUNIT_CASE(reset_deferred_attach_of_blocked_alias_busy),
 	KUNIT_CASE(reset_driver_sees_blocking_domain),
