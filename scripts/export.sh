@@ -67,8 +67,11 @@ mapfile -t out < <(cd "$tmp/out" && LC_ALL=C ls -- *.patch)
 recipients() { # OPTIONS FILE...
 	local o=$1
 	shift
+	# --no-fixes: the authors of the commits a Fixes: tag names are looked
+	# up in git, which the Debian import of the base does not have; the
+	# patches Cc them in their own trailers.
 	# shellcheck disable=SC2086 # o holds several options
-	(cd "$WORK" && perl scripts/get_maintainer.pl --norolestats --no-git --no-git-fallback $o "$@") |
+	(cd "$WORK" && perl scripts/get_maintainer.pl --norolestats --no-git --no-git-fallback --no-fixes $o "$@") |
 		awk 'NF && !seen[$0]++'
 }
 # add_header FILE NAME ADDRESS...: a NAME: header (folded) before the end
