@@ -46,6 +46,22 @@ pass=$((pass + ut_pass))
 fail=$((fail + ut_fail))
 lines+=("unit tests: $ut_pass passed, $ut_fail failed")
 
+# The KUnit helpers and suites are one source for every base (but for the
+# compat header): one item per file, when there are two bases to compare.
+if ((${#bases[@]} >= 2)); then
+	cm=$("$REPO/scripts/check-common.sh" "${bases[@]}" 2>&1) && cm_rc=0 || cm_rc=$?
+	cm_pass=$(grep -c '^PASS ' <<<"$cm" || true)
+	cm_fail=$(grep -c '^FAIL ' <<<"$cm" || true)
+	if ((cm_rc != 0 && cm_fail == 0)) || ((cm_pass + cm_fail == 0)); then
+		cm_fail=$((cm_fail + 1))
+		printf 'FAIL common files (check-common.sh exited %d)\n' "$cm_rc"
+	fi
+	printf '%s\n' "$cm"
+	pass=$((pass + cm_pass))
+	fail=$((fail + cm_fail))
+	lines+=("common files: $cm_pass passed, $cm_fail failed")
+fi
+
 # Fetch the first base now, the others in the background (network and xz,
 # while the first base builds).  fetch-base.sh takes a lock per base: the
 # loop below waits for a fetch still running.

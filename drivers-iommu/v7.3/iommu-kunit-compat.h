@@ -31,10 +31,17 @@
 	struct iommu_domain *domain, struct device *dev,		\
 	struct iommu_domain *old
 #define KFAKE_ATTACH_DEV_OLD		old
+#define KFAKE_ATTACH_HAS_OLD		1
 
-/* ... and arm-smmu-v3 moves the device off that one */
+/* ... and arm-smmu-v3 moves the device, or a PASID, off that one */
 static inline struct iommu_domain *kfake_smmu_old(struct device *dev,
 						  struct iommu_domain *old)
+{
+	return old;
+}
+
+static inline struct iommu_domain *
+kfake_smmu_pasid_old(struct iommu_domain *old)
 {
 	return old;
 }
@@ -68,5 +75,8 @@ static inline void kfake_set_alloc_ops(struct iommu_ops *ops, bool identity)
 
 /* iommu_device_register_bus() makes the fwnode of the fake bus's IOMMU */
 #define KFAKE_BUS_NEEDS_FWNODE		false
+
+/* Mainline with this series: the reference the suites are written for */
+#define KFAKE_BASE_DIFFS		0
 
 #endif /* __IOMMU_KUNIT_COMPAT_H */

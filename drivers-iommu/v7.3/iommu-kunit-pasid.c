@@ -19,15 +19,6 @@ static const struct kfake_dev_cfg pasid_grouped = {
 	.pasid_bits = 5,
 };
 
-static struct iommu_attach_handle *new_handle(struct kunit *test)
-{
-	struct iommu_attach_handle *handle;
-
-	handle = kunit_kzalloc(test, sizeof(*handle), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, handle);
-	return handle;
-}
-
 static void pasid_attach_and_detach(struct kunit *test)
 {
 	struct kfake *fake = kfake_new_as(test, kfake_param_personality(test));
@@ -81,6 +72,8 @@ static void pasid_attach_twice_busy(struct kunit *test)
 	struct iommu_domain *p1 = kfake_alloc_paging(test, kd);
 	struct iommu_domain *p2 = kfake_alloc_paging(test, kd);
 
+	kfake_skip_base(test, KFAKE_DIFF_PASID_TESTED_WHEN_BUSY);
+
 	kfake_clear_log(fake);
 	KUNIT_ASSERT_EQ(test, kfake_attach_pasid(test, p1, kd, 3), 0);
 	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(p2, kd->dev, 3, NULL),
@@ -100,6 +93,8 @@ static void pasid_needs_blocked_domain(struct kunit *test)
 	struct kfake *fake = kfake_new(test, &fcfg);
 	struct kfake_dev *kd = kfake_add_dev(fake, &pasid_dev);
 	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
+
+	kfake_skip_base(test, KFAKE_DIFF_PASID_WITHOUT_BLOCKED);
 
 	kfake_clear_log(fake);
 	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(paging, kd->dev, 1,
@@ -241,6 +236,8 @@ static void pasid_replace(struct kunit *test)
 	struct iommu_domain *p2 = kfake_alloc_paging(test, kd);
 	struct iommu_attach_handle *handle;
 
+	if (kfake_param_personality(test) == KFAKE_AMD)
+		kunit_skip(test, "amd: no replace, see pasid_replace_amd_refused");
 	KUNIT_ASSERT_EQ(test, kfake_attach_pasid(test, p1, kd, 4), 0);
 	kfake_clear_log(fake);
 	KUNIT_ASSERT_EQ(test, kfake_replace_pasid(test, p2, kd, 4), 0);
@@ -261,6 +258,28 @@ static void pasid_replace(struct kunit *test)
 			    kfake_pasid_handle(kd, 4));
 }
 
+/* AMD's set_dev_pasid() does not replace: the PASID stays where it was */
+static void pasid_replace_amd_refused(struct kunit *test)
+{
+	struct kfake *fake = kfake_new_as(test, KFAKE_AMD);
+	struct kfake_dev *kd = kfake_add_dev(fake, &pasid_dev);
+	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_domain *p1 = kfake_alloc_paging(test, kd);
+	struct iommu_domain *p2 = kfake_alloc_paging(test, kd);
+	struct iommu_attach_handle *handle;
+
+	KUNIT_ASSERT_EQ(test, kfake_attach_pasid(test, p1, kd, 4), 0);
+	handle = kfake_pasid_handle(kd, 4);
+	kfake_clear_log(fake);
+	KUNIT_EXPECT_EQ(test, kfake_replace_pasid(test, p2, kd, 4),
+			-EOPNOTSUPP);
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_TEST_FAIL_EV(p2, kd, 4, p1, -EOPNOTSUPP));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 4), p1);
+	KUNIT_EXPECT_TRUE(test, kfake_domain_has_dev(p1, kd, 4));
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 4, 0), handle);
+}
+
 static void pasid_replace_needs_attached_pasid(struct kunit *test)
 {
 	struct kfake *fake = kfake_new(test, NULL);
@@ -268,8 +287,7 @@ static void pasid_replace_needs_attached_pasid(struct kunit *test)
 	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
 
 	kfake_clear_log(fake);
-	KUNIT_EXPECT_EQ(test, iommu_replace_device_pasid(paging, kd->dev, 4,
-							 new_handle(test)),
+	KUNIT_EXPECT_EQ(test, kfake_replace_pasid(test, paging, kd, 4),
 			-EINVAL);
 	KFAKE_EXPECT_NO_CALLS(test, fake);
 	KUNIT_EXPECT_TRUE(test,
@@ -293,6 +311,8 @@ static void pasid_replace_failure_reverts(struct kunit *test)
 	struct iommu_attach_handle *handle;
 	unsigned int i;
 
+	if (c->personality == KFAKE_AMD)
+		kunit_skip(test, "amd: no replace, see pasid_replace_amd_refused");
 	for (i = 0; i < NR_DEVS; i++)
 		kd[i] = kfake_add_dev(fake, &pasid_grouped);
 	group = kfake_group(test, kd[0]);
@@ -437,6 +457,7 @@ static struct kunit_case iommu_pasid_cases[] = {
 			 kfake_personality_gen_params),
 	KUNIT_CASE_PARAM(pasid_attach_failure_reverts, fail_cases_gen_params),
 	KUNIT_CASE_PARAM(pasid_replace, kfake_personality_gen_params),
+	KUNIT_CASE(pasid_replace_amd_refused),
 	KUNIT_CASE(pasid_replace_needs_attached_pasid),
 	KUNIT_CASE_PARAM(pasid_replace_failure_reverts, fail_cases_gen_params),
 	KUNIT_CASE_PARAM(pasid_blocks_dma_ownership,

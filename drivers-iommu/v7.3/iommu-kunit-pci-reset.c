@@ -114,7 +114,7 @@ static void kpci_expect_blocked_reset(struct kunit *test, struct kpci *kp,
 			   KFAKE_ATTACH_EV(&kfake_blocked_domain, kd, rid),
 			   KFAKE_ATTACH_EV(rid, kd, &kfake_blocked_domain),
 			   KFAKE_PASID_EV(pasid, kd, KPCI_RESET_PASID,
-					  &kfake_blocked_domain));
+					  NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kd->rid, rid);
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, KPCI_RESET_PASID),
 			    pasid);
@@ -264,7 +264,7 @@ static void reset_method_slot(struct kunit *test)
 			   KFAKE_ATTACH_EV(&kfake_blocked_domain, kd, rid),
 			   KFAKE_ATTACH_EV(rid, kd, &kfake_blocked_domain),
 			   KFAKE_PASID_EV(pasid, kd, KPCI_RESET_PASID,
-					  &kfake_blocked_domain));
+					  NULL));
 
 	/* A failed slot reset is reported, and the device restored too */
 	ks->ret = -EIO;
@@ -352,7 +352,7 @@ static void reset_method_flr_nested(struct kunit *test)
 	KFAKE_EXPECT_CALLS(test, kp->fake,
 			   KFAKE_ATTACH_EV(rid, kd, &kfake_blocked_domain),
 			   KFAKE_PASID_EV(pasid, kd, KPCI_RESET_PASID,
-					  &kfake_blocked_domain));
+					  NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), rid);
 }
 
@@ -411,13 +411,13 @@ static void reset_method_prepare_failure_no_reset(struct kunit *test)
 			   KFAKE_ATTACH_FAIL_EV(&kfake_blocked_domain, kd, rid,
 						-EIO),
 			   KFAKE_PASID_EV(pasid, kd, KPCI_RESET_PASID,
-					  &kfake_blocked_domain),
+					  NULL),
 			   KFAKE_PASID_EV(&kfake_blocked_domain, kd,
 					  KPCI_RESET_PASID, pasid),
 			   KFAKE_ATTACH_FAIL_EV(&kfake_blocked_domain, kd, rid,
 						-EIO),
 			   KFAKE_PASID_EV(pasid, kd, KPCI_RESET_PASID,
-					  &kfake_blocked_domain));
+					  NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kd->rid, rid);
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, KPCI_RESET_PASID),
 			    pasid);

@@ -139,6 +139,8 @@ static void probe_deferred_attach_waits(struct kunit *test)
  * @deferred: its attach is deferred...
  * @attached: ... and iommu_deferred_attach() ran before the release.
  * @want: the domain attached before release_device(), NULL for none.
+ * @want_any_blocked: @want where KFAKE_DIFF_RELEASE_ANY_BLOCKED applies, if
+ *	different.
  */
 struct release_case {
 	const char *name;
@@ -148,6 +150,7 @@ struct release_case {
 	bool deferred;
 	bool attached;
 	struct iommu_domain *want;
+	struct iommu_domain *want_any_blocked;
 };
 
 static const struct release_case release_cases[] = {
@@ -208,17 +211,18 @@ static const struct release_case release_cases[] = {
 	},
 	{
 		/*
-		 * Current behaviour: v7.3 overrides only a release domain that
-		 * is ops->blocked_domain (iommu_deinit_device()), so a direct
-		 * device is parked on a separate static domain of type BLOCKED
-		 * (AMD's release_domain of several releases) and loses its
-		 * direct mappings. v6.12's iommu_release_domain() overrides
-		 * any domain of type BLOCKED.
+		 * Current behaviour: mainline overrides only a release domain
+		 * that is ops->blocked_domain (iommu_deinit_device()), so a
+		 * direct device is parked on a separate static domain of type
+		 * BLOCKED (AMD's release_domain of several releases) and loses
+		 * its direct mappings. The 6.12 series overrides any domain of
+		 * type BLOCKED (KFAKE_DIFF_RELEASE_ANY_BLOCKED).
 		 */
 		.name = "separate blocked release domain, direct device",
 		.release = KFAKE_RELEASE_SEPARATE_BLOCKED,
 		.direct = true,
 		.want = &kfake_release_blocked_domain,
+		.want_any_blocked = &kfake_identity_domain,
 	},
 	{
 		/* A delayed attach that never occurred: the hardware is alone */
@@ -271,8 +275,13 @@ static void release_device_alone(struct kunit *test)
 	struct kfake *fake = kfake_new(test, &fcfg);
 	struct kfake_dev *kd = kfake_add_dev(fake, &cfg);
 	struct iommu_domain *def = kfake_cur(kd);
+	struct iommu_domain *want = c->want;
 	unsigned int allocs;
 	int attach, release;
+
+	if (c->want_any_blocked &&
+	    kfake_base_has(KFAKE_DIFF_RELEASE_ANY_BLOCKED))
+		want = c->want_any_blocked;
 
 	KUNIT_ASSERT_NOT_NULL(test, def);
 	if (c->alloc_identity)
@@ -285,14 +294,14 @@ static void release_device_alone(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, kfake_count(fake, KFAKE_RELEASE, kd->dev), 1);
 	KUNIT_EXPECT_EQ(test, kfake_count(fake, KFAKE_FREE, NULL), allocs);
-	if (!c->want) {
+	if (!want) {
 		KFAKE_EXPECT_NO_CALLS(test, fake);
 		if (c->deferred)
 			KUNIT_EXPECT_NULL(test, kd->rid);
 		return;
 	}
-	KFAKE_EXPECT_CALLS(test, fake, KFAKE_ATTACH_EV(c->want, kd, def));
-	KUNIT_EXPECT_PTR_EQ(test, kd->rid, c->want);
+	KFAKE_EXPECT_CALLS(test, fake, KFAKE_ATTACH_EV(want, kd, def));
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, want);
 	attach = kfake_event_index(fake, KFAKE_ATTACH, kd->dev);
 	release = kfake_event_index(fake, KFAKE_RELEASE, kd->dev);
 	KUNIT_EXPECT_GE(test, attach, 0);

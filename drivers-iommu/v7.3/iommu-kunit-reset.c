@@ -129,8 +129,8 @@ static void reset_blocks_and_restores_pasids(struct kunit *test)
 	kpci_reset_done(test, kp, 0);
 	KFAKE_EXPECT_CALLS(test, kp->fake,
 			   KFAKE_ATTACH_EV(def, kd, &kfake_blocked_domain),
-			   KFAKE_PASID_EV(p1, kd, 1, &kfake_blocked_domain),
-			   KFAKE_PASID_EV(p2, kd, 2, &kfake_blocked_domain));
+			   KFAKE_PASID_EV(p1, kd, 1, NULL),
+			   KFAKE_PASID_EV(p2, kd, 2, NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kd->rid, def);
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), p1);
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 2), p2);
@@ -162,7 +162,7 @@ static void reset_nested(struct kunit *test)
 	kpci_reset_done(test, kp, 0);
 	KFAKE_EXPECT_CALLS(test, kp->fake,
 			   KFAKE_ATTACH_EV(def, kd, &kfake_blocked_domain),
-			   KFAKE_PASID_EV(paging, kd, 3, &kfake_blocked_domain));
+			   KFAKE_PASID_EV(paging, kd, 3, NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 3), paging);
 }
 
@@ -216,7 +216,7 @@ static void reset_two_devices_of_group(struct kunit *test)
 	KFAKE_EXPECT_CALLS(test, kp->fake,
 			   KFAKE_ATTACH_EV(def, kd0, &kfake_blocked_domain),
 			   KFAKE_PASID_EV(paging, kd0, 5,
-					  &kfake_blocked_domain));
+					  NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, &kfake_blocked_domain);
 	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd1, 5));
 
@@ -225,7 +225,7 @@ static void reset_two_devices_of_group(struct kunit *test)
 	KFAKE_EXPECT_CALLS(test, kp->fake,
 			   KFAKE_ATTACH_EV(def, kd1, &kfake_blocked_domain),
 			   KFAKE_PASID_EV(paging, kd1, 5,
-					  &kfake_blocked_domain));
+					  NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd0, 5), paging);
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd1, 5), paging);
 }
@@ -419,6 +419,8 @@ static void reset_dma_alias_siblings_one_by_one(struct kunit *test)
 	struct kfake_dev *kd0 = kp->kd[0], *kd1 = kp->kd[1];
 	struct iommu_domain *def = kfake_cur(kd0);
 
+	kfake_skip_base(test, KFAKE_DIFF_RESET_ALIAS_PARKED);
+
 	KUNIT_ASSERT_NOT_NULL(test, kp->pdev[1]->dma_alias_mask);
 	KUNIT_ASSERT_TRUE(test, test_bit(0, kp->pdev[1]->dma_alias_mask));
 	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
@@ -478,6 +480,8 @@ static void reset_detach_with_blocked_alias(struct kunit *test)
 	struct iommu_group *group = kfake_group(test, kd0);
 	struct iommu_domain *def = kfake_cur(kd0);
 	struct iommu_domain *paging = kfake_alloc_paging(test, kd0);
+
+	kfake_skip_base(test, KFAKE_DIFF_RESET_ALIAS_PARKED);
 
 	KUNIT_ASSERT_EQ(test, kfake_attach_group(test, paging, group), 0);
 	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
@@ -575,6 +579,8 @@ static void reset_driver_sees_blocking_domain(struct kunit *test)
 	struct kfake_event *ev = kp->fake->events;
 	int i;
 
+	kfake_skip_base(test, KFAKE_DIFF_SMMU_GETTER_OLD);
+
 	kfake_clear_log(kp->fake);
 	KUNIT_ASSERT_EQ(test, kfake_attach_pasid(test, paging, kd, 1), 0);
 	i = kfake_event_index(kp->fake, KFAKE_SET_PASID, kd->dev);
@@ -630,7 +636,7 @@ static void reset_group_already_blocked(struct kunit *test)
 	kfake_clear_log(kp->fake);
 	kpci_reset_done(test, kp, 0);
 	KFAKE_EXPECT_CALLS(test, kp->fake,
-			   KFAKE_PASID_EV(pd, kd, 1, &kfake_blocked_domain));
+			   KFAKE_PASID_EV(pd, kd, 1, NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kd->rid, &kfake_blocked_domain);
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), pd);
 }
@@ -833,7 +839,7 @@ static void reset_attach_refused_during_reset(struct kunit *test)
 			   KFAKE_TEST_FAIL_EV(paging, kd, IOMMU_NO_PASID,
 					      &kfake_blocked_domain, -EINVAL),
 			   KFAKE_TEST_FAIL_EV(paging, kd, 1,
-					      &kfake_blocked_domain, -EINVAL));
+					      NULL, -EINVAL));
 	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), def);
 	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 1, 0),
 			    ERR_PTR(-ENOENT));
@@ -916,7 +922,7 @@ static void reset_pasid_attach_during_reset(struct kunit *test)
 	kfake_clear_log(kp->fake);
 	KUNIT_EXPECT_EQ(test, kfake_attach_pasid(test, paging, kd, 1), 0);
 	KFAKE_EXPECT_CALLS(test, kp->fake,
-			   KFAKE_TEST_EV(paging, kd, 1, &kfake_blocked_domain));
+			   KFAKE_TEST_EV(paging, kd, 1, NULL));
 	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 1, 0),
 			    kfake_pasid_handle(kd, 1));
 	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 1));
@@ -926,7 +932,7 @@ static void reset_pasid_attach_during_reset(struct kunit *test)
 	KFAKE_EXPECT_CALLS(test, kp->fake,
 			   KFAKE_ATTACH_EV(def, kd, &kfake_blocked_domain),
 			   KFAKE_PASID_EV(paging, kd, 1,
-					  &kfake_blocked_domain));
+					  NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), paging);
 }
 
@@ -947,7 +953,7 @@ static void reset_pasid_replace_during_reset(struct kunit *test)
 	kfake_clear_log(kp->fake);
 	KUNIT_EXPECT_EQ(test, kfake_replace_pasid(test, p2, kd, 1), 0);
 	KFAKE_EXPECT_CALLS(test, kp->fake,
-			   KFAKE_TEST_EV(p2, kd, 1, &kfake_blocked_domain));
+			   KFAKE_TEST_EV(p2, kd, 1, NULL));
 	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 1, 0),
 			    kfake_pasid_handle(kd, 1));
 	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 1));
@@ -956,7 +962,7 @@ static void reset_pasid_replace_during_reset(struct kunit *test)
 	kpci_reset_done(test, kp, 0);
 	KFAKE_EXPECT_CALLS(test, kp->fake,
 			   KFAKE_ATTACH_EV(def, kd, &kfake_blocked_domain),
-			   KFAKE_PASID_EV(p2, kd, 1, &kfake_blocked_domain));
+			   KFAKE_PASID_EV(p2, kd, 1, NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), p2);
 }
 
@@ -987,7 +993,7 @@ static void reset_group_attach_during_reset(struct kunit *test)
 			   KFAKE_TEST_FAIL_EV(paging, kd0, IOMMU_NO_PASID,
 					      &kfake_blocked_domain, -EINVAL),
 			   KFAKE_TEST_FAIL_EV(paging, kd0, 5,
-					      &kfake_blocked_domain, -EINVAL));
+					      NULL, -EINVAL));
 	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, def);
 
 	kd0->refuse_domain = NULL;
@@ -999,7 +1005,7 @@ static void reset_group_attach_during_reset(struct kunit *test)
 					 &kfake_blocked_domain),
 			   KFAKE_TEST_EV(paging, kd1, IOMMU_NO_PASID, def),
 			   KFAKE_ATTACH_EV(paging, kd1, def),
-			   KFAKE_TEST_EV(paging, kd0, 5, &kfake_blocked_domain),
+			   KFAKE_TEST_EV(paging, kd0, 5, NULL),
 			   KFAKE_TEST_EV(paging, kd1, 5, NULL),
 			   KFAKE_PASID_EV(paging, kd1, 5, NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kd0->rid, &kfake_blocked_domain);
@@ -1010,7 +1016,7 @@ static void reset_group_attach_during_reset(struct kunit *test)
 	KFAKE_EXPECT_CALLS(test, kp->fake,
 			   KFAKE_ATTACH_EV(paging, kd0, &kfake_blocked_domain),
 			   KFAKE_PASID_EV(paging, kd0, 5,
-					  &kfake_blocked_domain));
+					  NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd0, 5), paging);
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd1, 5), paging);
 }
@@ -1031,14 +1037,27 @@ static void reset_attach_failure_during_reset(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kfake_attach_group(test, paging, group), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, kfake_attach_pasid(test, paging, kd1, 5),
 			-ENOMEM);
-	KFAKE_EXPECT_CALLS(test, kp->fake,
-			   KFAKE_TEST_EV(paging, kd0, IOMMU_NO_PASID,
-					 &kfake_blocked_domain),
-			   KFAKE_TEST_EV(paging, kd1, IOMMU_NO_PASID, def),
-			   KFAKE_ATTACH_FAIL_EV(paging, kd1, def, -ENOMEM),
-			   KFAKE_TEST_EV(paging, kd0, 5, &kfake_blocked_domain),
-			   KFAKE_TEST_EV(paging, kd1, 5, NULL),
-			   KFAKE_PASID_FAIL_EV(paging, kd1, 5, NULL, -ENOMEM));
+	if (kfake_base_has(KFAKE_DIFF_REVERT_FAILED_DEV))
+		KFAKE_EXPECT_CALLS(test, kp->fake,
+				   KFAKE_TEST_EV(paging, kd0, IOMMU_NO_PASID,
+						 &kfake_blocked_domain),
+				   KFAKE_TEST_EV(paging, kd1, IOMMU_NO_PASID, def),
+				   KFAKE_ATTACH_FAIL_EV(paging, kd1, def, -ENOMEM),
+				   KFAKE_ATTACH_EV(def, kd1, paging),
+				   KFAKE_TEST_EV(paging, kd0, 5, NULL),
+				   KFAKE_TEST_EV(paging, kd1, 5, NULL),
+				   KFAKE_PASID_FAIL_EV(paging, kd1, 5, NULL,
+						       -ENOMEM));
+	else
+		KFAKE_EXPECT_CALLS(test, kp->fake,
+				   KFAKE_TEST_EV(paging, kd0, IOMMU_NO_PASID,
+						 &kfake_blocked_domain),
+				   KFAKE_TEST_EV(paging, kd1, IOMMU_NO_PASID, def),
+				   KFAKE_ATTACH_FAIL_EV(paging, kd1, def, -ENOMEM),
+				   KFAKE_TEST_EV(paging, kd0, 5, NULL),
+				   KFAKE_TEST_EV(paging, kd1, 5, NULL),
+				   KFAKE_PASID_FAIL_EV(paging, kd1, 5, NULL,
+						       -ENOMEM));
 	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd0), def);
 	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, def);
 	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 5, 0),
@@ -1075,7 +1094,7 @@ static void reset_nested_attach_during_reset(struct kunit *test)
 	KFAKE_EXPECT_CALLS(test, kp->fake,
 			   KFAKE_TEST_EV(paging, kd, IOMMU_NO_PASID,
 					 &kfake_blocked_domain),
-			   KFAKE_TEST_EV(paging, kd, 2, &kfake_blocked_domain));
+			   KFAKE_TEST_EV(paging, kd, 2, NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), def);
 	KUNIT_EXPECT_PTR_EQ(test, kd->rid, &kfake_blocked_domain);
 
@@ -1083,7 +1102,7 @@ static void reset_nested_attach_during_reset(struct kunit *test)
 	kpci_reset_done(test, kp, 0);
 	KFAKE_EXPECT_CALLS(test, kp->fake,
 			   KFAKE_ATTACH_EV(def, kd, &kfake_blocked_domain),
-			   KFAKE_PASID_EV(paging, kd, 2, &kfake_blocked_domain));
+			   KFAKE_PASID_EV(paging, kd, 2, NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 2), paging);
 }
 
@@ -1263,6 +1282,8 @@ static void reset_dma_alias_joins_group_during_reset(struct kunit *test)
 	struct kfake_dev *kd0 = kp->kd[0], *kd2;
 	struct iommu_domain *def = kfake_cur(kd0);
 
+	kfake_skip_base(test, KFAKE_DIFF_RESET_ALIAS_PARKED);
+
 	KUNIT_ASSERT_TRUE(test, test_bit(2, kp->pdev[0]->dma_alias_mask));
 	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
 	kfake_clear_log(kp->fake);
@@ -1305,7 +1326,7 @@ static void reset_done_rid_reattach_fails(struct kunit *test)
 			   KFAKE_ATTACH_FAIL_EV(paging, kd,
 						&kfake_blocked_domain,
 						-ENOMEM),
-			   KFAKE_PASID_EV(pd, kd, 1, &kfake_blocked_domain));
+			   KFAKE_PASID_EV(pd, kd, 1, NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kd->rid, &kfake_blocked_domain);
 	/* Current behaviour: */
 	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), paging);
@@ -1339,7 +1360,7 @@ static void reset_done_pasid_reattach_fails(struct kunit *test)
 	kd->fail_domain = NULL;
 	KFAKE_EXPECT_CALLS(test, kp->fake,
 			   KFAKE_ATTACH_EV(def, kd, &kfake_blocked_domain),
-			   KFAKE_PASID_FAIL_EV(pd, kd, 1, &kfake_blocked_domain,
+			   KFAKE_PASID_FAIL_EV(pd, kd, 1, NULL,
 					       -ENOMEM));
 	KUNIT_EXPECT_PTR_EQ(test, kd->rid, def);
 	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 1));
@@ -1380,7 +1401,7 @@ static void reset_done_attach_of_new_domain_fails(struct kunit *test)
 			   KFAKE_ATTACH_FAIL_EV(paging, kd,
 						&kfake_blocked_domain,
 						-ENOSPC),
-			   KFAKE_PASID_EV(pd, kd, 1, &kfake_blocked_domain));
+			   KFAKE_PASID_EV(pd, kd, 1, NULL));
 	KUNIT_EXPECT_PTR_EQ(test, kd->rid, &kfake_blocked_domain);
 	/* Current behaviour: */
 	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), paging);
@@ -1411,8 +1432,14 @@ static void reset_attach_untested_domain_during_reset(struct kunit *test)
 	kd->fail_domain = paging;
 	kd->fail_err = -EINVAL;
 	KUNIT_EXPECT_EQ(test, kfake_attach_group(test, paging, group), -EINVAL);
-	KFAKE_EXPECT_CALLS(test, kp->fake,
-			   KFAKE_ATTACH_FAIL_EV(paging, kd, def, -EINVAL));
+	if (kfake_base_has(KFAKE_DIFF_REVERT_FAILED_DEV))
+		KFAKE_EXPECT_CALLS(test, kp->fake,
+				   KFAKE_ATTACH_FAIL_EV(paging, kd, def, -EINVAL),
+				   KFAKE_ATTACH_EV(def, kd, paging));
+	else
+		KFAKE_EXPECT_CALLS(test, kp->fake,
+				   KFAKE_ATTACH_FAIL_EV(paging, kd, def,
+							-EINVAL));
 
 	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
 	kfake_clear_log(kp->fake);
@@ -1450,7 +1477,7 @@ static void reset_done_pasid_attach_of_new_domain_fails(struct kunit *test)
 	}
 	KFAKE_EXPECT_CALLS(test, kp->fake,
 			   KFAKE_ATTACH_EV(def, kd, &kfake_blocked_domain),
-			   KFAKE_PASID_FAIL_EV(pd, kd, 1, &kfake_blocked_domain,
+			   KFAKE_PASID_FAIL_EV(pd, kd, 1, NULL,
 					       -ENOSPC));
 	KUNIT_EXPECT_PTR_EQ(test, kd->rid, def);
 	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 1));

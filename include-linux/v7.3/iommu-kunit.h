@@ -23,6 +23,33 @@
 #include <linux/pci.h>
 #include <linux/xarray.h>
 
+/*
+ * Kernels whose KUnit cannot suppress a WARN skip, where it would start, a
+ * case that expects one, rather than print a splat the run counts as a bug.
+ */
+#ifdef kunit_warning_suppress
+static inline void kfake_need_warn_suppress(struct kunit *test)
+{
+}
+#else
+static inline bool kfake_skip_expected_warn(struct kunit *test)
+{
+	kunit_skip(test, "this KUnit cannot suppress the WARN expected here");
+	return false;
+}
+
+/* For a case whose cleanup, after such a skip, would WARN again */
+static inline void kfake_need_warn_suppress(struct kunit *test)
+{
+	kfake_skip_expected_warn(test);
+}
+
+#define kunit_warning_suppress(test)					\
+	if (kfake_skip_expected_warn(test))
+#define KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, expected)		\
+	((void)(expected))
+#endif
+
 /**
  * enum kfake_personality - the real driver the fake behaves like
  * @KFAKE_PLAIN: a polite driver: test_dev() on every domain, a failed attach
@@ -37,7 +64,8 @@
  *	the driver's idea of its static domain.
  * @KFAKE_AMD: AMD-Vi: blocking the RID frees the device's PASID table, so a
  *	PASID callback after it uses freed state, which fails the test; a
- *	paging or identity RID domain allocates a new, empty table.
+ *	paging or identity RID domain allocates a new, empty table;
+ *	set_dev_pasid() does not replace: it refuses any old domain.
  * @KFAKE_NR_PERSONALITIES: number of personalities.
  */
 enum kfake_personality {
@@ -533,10 +561,12 @@ int kfake_attach_pasid(struct kunit *test, struct iommu_domain *domain,
 
 /**
  * kfake_replace_pasid() - replace the domain of an attached PASID
- * @test: the test.
+ * @test: the test, skipped when the kernel has no iommu_replace_device_pasid().
  * @domain: the new domain.
  * @kd: the device.
- * @pasid: the PASID, attached by kfake_attach_pasid().
+ * @pasid: the PASID, attached by kfake_attach_pasid(), or not attached at all
+ *	to see the core refuse it (if it does not, the PASID is detached at the
+ *	end of the test).
  *
  * Return: what iommu_replace_device_pasid() returns.
  */
@@ -632,6 +662,55 @@ static inline struct iommu_domain *kfake_cur(struct kfake_dev *kd)
 {
 	return iommu_get_domain_for_dev(kd->dev);
 }
+
+/**
+ * enum kfake_base_diff - what the kernel under test does unlike mainline with
+ * this series, where the suites cannot share an expectation. The compat
+ * header of each tree says which apply; a case adapts to one, or skips
+ * saying why (kfake_skip_base()).
+ * @KFAKE_DIFF_REVERT_FAILED_DEV: a failed change of a group's domain
+ *	re-attaches the old domain to the device that failed too (6.12).
+ * @KFAKE_DIFF_PASID_WITHOUT_BLOCKED: a PASID can be attached with no
+ *	blocked domain to remove it with (6.12).
+ * @KFAKE_DIFF_SMMU_GETTER_OLD: arm-smmu-v3 takes the old domain of an
+ *	attach from iommu_get_domain_for_dev(), which answers group->domain
+ *	even where the device is on another domain: its device lists then miss
+ *	or keep an entry (6.12).
+ * @KFAKE_DIFF_RELEASE_ANY_BLOCKED: a require_direct device is released to
+ *	the identity domain instead of any release_domain of type BLOCKED, not
+ *	only instead of ops->blocked_domain (the 6.12 series).
+ * @KFAKE_DIFF_RESET_ALIAS_PARKED: a device with a DMA alias of a device
+ *	under reset is parked on the blocking domain until the reset is done,
+ *	rather than a change of the group's domain getting -EBUSY (the 6.12
+ *	series).
+ * @KFAKE_DIFF_PASID_TESTED_WHEN_BUSY: the domain of an attach to a PASID in
+ *	use is tested before the core finds the PASID busy (the 6.12 series).
+ * @KFAKE_NR_DIFFS: number of differences.
+ */
+enum kfake_base_diff {
+	KFAKE_DIFF_REVERT_FAILED_DEV,
+	KFAKE_DIFF_PASID_WITHOUT_BLOCKED,
+	KFAKE_DIFF_SMMU_GETTER_OLD,
+	KFAKE_DIFF_RELEASE_ANY_BLOCKED,
+	KFAKE_DIFF_RESET_ALIAS_PARKED,
+	KFAKE_DIFF_PASID_TESTED_WHEN_BUSY,
+	KFAKE_NR_DIFFS,
+};
+
+/**
+ * kfake_base_has() - whether the kernel under test has a difference
+ * @diff: the difference.
+ *
+ * Return: true if it has.
+ */
+bool kfake_base_has(enum kfake_base_diff diff);
+
+/**
+ * kfake_skip_base() - skip the case on a kernel with a difference
+ * @test: the test, skipped with the difference named when the kernel has it.
+ * @diff: the difference.
+ */
+void kfake_skip_base(struct kunit *test, enum kfake_base_diff diff);
 
 /**
  * kfake_default_is_dma() - whether default domains are DMA API domains

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the IOMMU KUnit helpers need of the kernel they are built in: the API
+ * differences between the trees they are kept for, and nothing else. Only
+ * this file differs between those trees; this one is for 6.12.
+ * It is included by iommu-kunit-helpers.c only, whose functions it calls.
+ */
+#ifndef __IOMMU_KUNIT_COMPAT_H
+#define __IOMMU_KUNIT_COMPAT_H
+
+#include <linux/iommu.h>
+#include <linux/slab.h>
+
+/* No iommu_replace_device_pasid(): PASID replace cases are skipped */
+#define KFAKE_HAS_PASID_REPLACE		0
+#define kfake_core_replace_pasid(_domain, _dev, _pasid, _handle)	\
+	(-EOPNOTSUPP)
+
+#define kfake_zalloc_obj(_p)		kzalloc(sizeof(*(_p)), GFP_KERNEL)
+
+#define KFAKE_IMPORT_NS(_ns)		MODULE_IMPORT_NS(_ns)
+
+/*
+ * The domain a driver asking the core believes the device is on: 6.12 has
+ * only iommu_get_domain_for_dev(), the group's domain, which arm-smmu-v3
+ * uses.
+ */
+#define kfake_driver_domain(_dev)	iommu_get_domain_for_dev(_dev)
+
+/*
+ * attach_dev() is not told the old domain: the fake logs none and the
+ * matchers do not compare it ...
+ */
+#define KFAKE_ATTACH_DEV_PARAMS						\
+	struct iommu_domain *domain, struct device *dev
+#define KFAKE_ATTACH_DEV_OLD		NULL
+#define KFAKE_ATTACH_HAS_OLD		0
+
+/*
+ * ... and arm-smmu-v3 moves the RID off the domain the core's getter
+ * answers. Its set_dev_pasid() takes a PASID off no domain's list, as the
+ * core attaches only a free PASID; remove_dev_pasid() takes it off the
+ * domain it is given.
+ */
+static inline struct iommu_domain *kfake_smmu_old(struct device *dev,
+						  struct iommu_domain *old)
+{
+	return iommu_get_domain_for_dev(dev);
+}
+
+static inline struct iommu_domain *
+kfake_smmu_pasid_old(struct iommu_domain *old)
+{
+	return NULL;
+}
+
+/* The core removes a PASID with ops->remove_dev_pasid() */
+#define KFAKE_BLOCKED_PASID_OP
+
+static int kfake_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
+			       ioasid_t pasid, struct iommu_domain *old);
+
+static void kfake_remove_dev_pasid(struct device *dev, ioasid_t pasid,
+				   struct iommu_domain *domain)
+{
+	kfake_set_dev_pasid(&kfake_blocked_domain, dev, pasid, domain);
+}
+
+static inline void kfake_set_remove_pasid_op(struct iommu_ops *ops)
+{
+	ops->remove_dev_pasid = kfake_remove_dev_pasid;
+}
+
+/* domain_alloc_paging() and, for identity, the legacy domain_alloc() */
+static struct iommu_domain *kfake_domain_alloc_paging(struct device *dev);
+static struct iommu_domain *kfake_domain_alloc_identity(struct device *dev);
+
+static struct iommu_domain *kfake_domain_alloc(unsigned int type)
+{
+	if (type != IOMMU_DOMAIN_IDENTITY)
+		return ERR_PTR(-EOPNOTSUPP);
+	return kfake_domain_alloc_identity(NULL);
+}
+
+static inline void kfake_set_alloc_ops(struct iommu_ops *ops, bool identity)
+{
+	ops->domain_alloc_paging = kfake_domain_alloc_paging;
+	if (identity)
+		ops->domain_alloc = kfake_domain_alloc;
+}
+
+/*
+ * The fake bus's IOMMU needs a fwnode of its own: without one, the core
+ * would look the fwspec's ops up by a NULL fwnode and find the first IOMMU
+ * registered without one, such as the iommufd selftest's mock.
+ */
+#define KFAKE_BUS_NEEDS_FWNODE		true
+
+/*
+ * Where 6.12 and this series on it do not behave as mainline with the v7.3
+ * series: the core reverts a failed change on the device that failed too and
+ * attaches PASIDs without a blocked domain (later mainline does neither),
+ * arm-smmu-v3 asks the core's getter for the old domain, and the series
+ * gives any BLOCKED release_domain's require_direct devices the identity
+ * domain, parks DMA aliases of a device under reset and tests a domain before
+ * it finds a PASID busy.
+ */
+#define KFAKE_BASE_DIFFS						\
+	(BIT(KFAKE_DIFF_REVERT_FAILED_DEV) |				\
+	 BIT(KFAKE_DIFF_PASID_WITHOUT_BLOCKED) |			\
+	 BIT(KFAKE_DIFF_SMMU_GETTER_OLD) |				\
+	 BIT(KFAKE_DIFF_RELEASE_ANY_BLOCKED) |				\
+	 BIT(KFAKE_DIFF_RESET_ALIAS_PARKED) |				\
+	 BIT(KFAKE_DIFF_PASID_TESTED_WHEN_BUSY))
+
+#endif /* __IOMMU_KUNIT_COMPAT_H */
