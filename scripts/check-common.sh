@@ -49,7 +49,7 @@ while IFS= read -r n; do
 		if [[ -z $ref ]]; then
 			ref=$p
 		elif ! cmp -s "$ref" "$p"; then
-			why+=" $b differs from ${ref#"$REPO/"} ($(diff "$ref" "$p" | grep -c '^[<>]') lines);"
+			why+=" $b differs from ${ref#"$REPO/"} ($({ diff "$ref" "$p" || true; } | grep -c '^[<>]' || true) lines);"
 		fi
 	done
 	if [[ -n $why ]]; then
