@@ -212,7 +212,7 @@ static void bench_reset(struct kunit *test, const char *name,
 
 	/* kpci_create() skips where the reset suite would */
 	if (!IS_ENABLED(CONFIG_PCI))
-		kunit_skip(test, "needs CONFIG_PCI");
+		kfake_skip(test, "needs CONFIG_PCI");
 	kp = kpci_create(test, &fcfg, fns, ARRAY_SIZE(fns));
 	kd = kp->kd[0];
 	def = kfake_cur(kd);

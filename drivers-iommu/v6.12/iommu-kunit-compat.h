@@ -13,8 +13,12 @@
 
 /* No iommu_replace_device_pasid(): PASID replace cases are skipped */
 #define KFAKE_HAS_PASID_REPLACE		0
-#define kfake_core_replace_pasid(_domain, _dev, _pasid, _handle)	\
-	(-EOPNOTSUPP)
+static inline int kfake_core_replace_pasid(struct iommu_domain *domain,
+					   struct device *dev, ioasid_t pasid,
+					   struct iommu_attach_handle *handle)
+{
+	return -EOPNOTSUPP;
+}
 
 #define kfake_zalloc_obj(_p)		kzalloc(sizeof(*(_p)), GFP_KERNEL)
 

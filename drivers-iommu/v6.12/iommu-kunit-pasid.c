@@ -237,7 +237,7 @@ static void pasid_replace(struct kunit *test)
 	struct iommu_attach_handle *handle;
 
 	if (kfake_param_personality(test) == KFAKE_AMD)
-		kunit_skip(test, "amd: no replace, see pasid_replace_amd_refused");
+		kfake_skip(test, "amd: no replace, see pasid_replace_amd_refused");
 	KUNIT_ASSERT_EQ(test, kfake_attach_pasid(test, p1, kd, 4), 0);
 	kfake_clear_log(fake);
 	KUNIT_ASSERT_EQ(test, kfake_replace_pasid(test, p2, kd, 4), 0);
@@ -274,7 +274,7 @@ static void pasid_replace_amd_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kfake_replace_pasid(test, p2, kd, 4),
 			-EOPNOTSUPP);
 	KFAKE_EXPECT_CALLS(test, fake,
-			   KFAKE_TEST_FAIL_EV(p2, kd, 4, p1, -EOPNOTSUPP));
+			   KFAKE_REFUSED_EV(p2, kd, 4, p1, -EOPNOTSUPP));
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 4), p1);
 	KUNIT_EXPECT_TRUE(test, kfake_domain_has_dev(p1, kd, 4));
 	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 4, 0), handle);
@@ -312,7 +312,7 @@ static void pasid_replace_failure_reverts(struct kunit *test)
 	unsigned int i;
 
 	if (c->personality == KFAKE_AMD)
-		kunit_skip(test, "amd: no replace, see pasid_replace_amd_refused");
+		kfake_skip(test, "amd: no replace, see pasid_replace_amd_refused");
 	for (i = 0; i < NR_DEVS; i++)
 		kd[i] = kfake_add_dev(fake, &pasid_grouped);
 	group = kfake_group(test, kd[0]);
@@ -367,8 +367,7 @@ static void pasid_attach_while_rid_blocked(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kfake_attach_pasid(test, paging, kd, 1), err);
 	if (err) {
 		KFAKE_EXPECT_CALLS(test, fake,
-				   KFAKE_TEST_FAIL_EV(paging, kd, 1, NULL,
-						      err));
+				   KFAKE_REFUSED_EV(paging, kd, 1, NULL, err));
 		KUNIT_EXPECT_TRUE(test,
 				  IS_ERR(iommu_attach_handle_get(group, 1, 0)));
 		KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 1));
@@ -399,9 +398,16 @@ static void pasid_smmuv3_s2_rid_busy_with_pasids(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, kfake_attach_pasid(test, paging, kd, 1), 0);
 	kfake_clear_log(fake);
 	KUNIT_EXPECT_EQ(test, iommu_attach_group(s2, group), -EBUSY);
-	KFAKE_EXPECT_CALLS(test, fake,
-			   KFAKE_TEST_FAIL_EV(s2, kd, IOMMU_NO_PASID, def,
-					      -EBUSY));
+	/* Without test_dev(), 6.12 also reverts the device that failed */
+	if (kfake_base_has(KFAKE_DIFF_REVERT_FAILED_DEV))
+		KFAKE_EXPECT_CALLS(test, fake,
+				   KFAKE_REFUSED_EV(s2, kd, IOMMU_NO_PASID, def,
+						    -EBUSY),
+				   KFAKE_UNTESTED_ATTACH_EV(def, kd, s2));
+	else
+		KFAKE_EXPECT_CALLS(test, fake,
+				   KFAKE_REFUSED_EV(s2, kd, IOMMU_NO_PASID, def,
+						    -EBUSY));
 	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), def);
 	KUNIT_EXPECT_PTR_EQ(test, kd->rid, def);
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), paging);
@@ -430,7 +436,7 @@ static void pasid_smmuv3_refused_on_s2_rid(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kfake_attach_pasid(test, paging, kd, 1),
 			-EINVAL);
 	KFAKE_EXPECT_CALLS(test, fake,
-			   KFAKE_TEST_FAIL_EV(paging, kd, 1, NULL, -EINVAL));
+			   KFAKE_REFUSED_EV(paging, kd, 1, NULL, -EINVAL));
 	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 1));
 	KUNIT_EXPECT_TRUE(test, IS_ERR(iommu_attach_handle_get(group, 1, 0)));
 	KUNIT_EXPECT_PTR_EQ(test, kd->rid, s2);

@@ -327,7 +327,7 @@ static void reset_deferred_attach_still_pending(struct kunit *test)
 
 	/* IOMMU_DOMAIN_BLOCKED is 0: without IOMMU_DMA, identity is forced */
 	if (!IS_ENABLED(CONFIG_IOMMU_DMA))
-		kunit_skip(test, "a blocked default domain needs IOMMU_DMA");
+		kfake_skip(test, "a blocked default domain needs IOMMU_DMA");
 
 	kp = kpci_create(test, &fcfg, fns, 1);
 	kd = kp->kd[0];
@@ -623,7 +623,7 @@ static void reset_group_already_blocked(struct kunit *test)
 	/* AMD frees the PASID table of a blocked RID: no PASID to test */
 	if (kpci_is(kp, KFAKE_AMD)) {
 		KUNIT_EXPECT_EQ(test, ret, -EINVAL);
-		kunit_skip(test, "amd: no PASID while the RID is blocked");
+		kfake_skip(test, "amd: no PASID while the RID is blocked");
 	}
 	KUNIT_ASSERT_EQ(test, ret, 0);
 
@@ -887,26 +887,8 @@ static void reset_replace_during_reset(struct kunit *test)
 }
 
 /*
- * FIXME: the device being reset is tested against what prepare() left, not
- * against what done() will restore. AMD, whose PASID table went with the
- * blocked RID, refuses during a reset a PASID it accepts outside one, and a
- * replace gets the old PASID back at done(). Skipped for AMD until the core
- * judges the state done() will produce.
- */
-static void kpci_skip_amd_pasid_during_reset(struct kunit *test,
-					     struct kpci *kp)
-{
-	if (kpci_is(kp, KFAKE_AMD))
-		kunit_skip(test,
-			   "FIXME: a PASID is tested against the blocked RID during a reset");
-}
-
-/*
  * A PASID attached during the reset is attached at done(), after the RID.
- *
- * With AMD this fails in v7.3: test_dev() judges the PASID against the state
- * prepare() left (a blocked RID, whose PASID table AMD freed), not against the
- * state done() will build, and refuses a PASID it accepts outside a reset.
+ * AMD, which has no test_dev(), takes it then through its new PASID table.
  */
 static void reset_pasid_attach_during_reset(struct kunit *test)
 {
@@ -915,8 +897,6 @@ static void reset_pasid_attach_during_reset(struct kunit *test)
 	struct iommu_group *group = kfake_group(test, kd);
 	struct iommu_domain *def = kfake_cur(kd);
 	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
-
-	kpci_skip_amd_pasid_during_reset(test, kp);
 
 	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
 	kfake_clear_log(kp->fake);
@@ -936,7 +916,7 @@ static void reset_pasid_attach_during_reset(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), paging);
 }
 
-/* The same for a replace; AMD fails at prepare and at the replace */
+/* The same for a replace, which done() makes as a new attach */
 static void reset_pasid_replace_during_reset(struct kunit *test)
 {
 	struct kpci *kp = kpci_new(test, kpci_one_pasid, 1);
@@ -945,8 +925,6 @@ static void reset_pasid_replace_during_reset(struct kunit *test)
 	struct iommu_domain *def = kfake_cur(kd);
 	struct iommu_domain *p1 = kfake_alloc_paging(test, kd);
 	struct iommu_domain *p2 = kfake_alloc_paging(test, kd);
-
-	kpci_skip_amd_pasid_during_reset(test, kp);
 
 	KUNIT_ASSERT_EQ(test, kfake_attach_pasid(test, p1, kd, 1), 0);
 	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
@@ -966,10 +944,7 @@ static void reset_pasid_replace_during_reset(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), p2);
 }
 
-/*
- * The sibling not being reset is attached at once, the other one at done().
- * AMD fails at the PASID attach, as in reset_pasid_attach_during_reset.
- */
+/* The sibling not being reset is attached at once, the other one at done() */
 static void reset_group_attach_during_reset(struct kunit *test)
 {
 	struct kpci *kp = kpci_new(test, kpci_group_pasid, 2);
@@ -978,7 +953,7 @@ static void reset_group_attach_during_reset(struct kunit *test)
 	struct iommu_domain *def = kfake_cur(kd0);
 	struct iommu_domain *paging = kfake_alloc_paging(test, kd0);
 
-	kpci_skip_amd_pasid_during_reset(test, kp);
+	kfake_need_test_dev(test, kp->fake);
 
 	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
 
@@ -1070,10 +1045,7 @@ static void reset_attach_failure_during_reset(struct kunit *test)
 			   KFAKE_ATTACH_EV(def, kd0, &kfake_blocked_domain));
 }
 
-/*
- * With resets nested, the outer done() attaches what was last asked for. AMD
- * fails at the PASID attach, as in reset_pasid_attach_during_reset.
- */
+/* With resets nested, the outer done() attaches what was last asked for */
 static void reset_nested_attach_during_reset(struct kunit *test)
 {
 	struct kpci *kp = kpci_new(test, kpci_one_pasid, 1);
@@ -1081,8 +1053,6 @@ static void reset_nested_attach_during_reset(struct kunit *test)
 	struct iommu_group *group = kfake_group(test, kd);
 	struct iommu_domain *def = kfake_cur(kd);
 	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
-
-	kpci_skip_amd_pasid_during_reset(test, kp);
 
 	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
 	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);

@@ -32,6 +32,7 @@ static struct iommu_attach_handle *new_handle(struct kunit *test)
 }
 
 /* Every device is asked, against what it has now, before any is attached */
+
 static void test_dev_before_group_attach(struct kunit *test)
 {
 	struct kfake *fake = kfake_new_as(test, kfake_param_personality(test));
@@ -105,6 +106,8 @@ static void test_dev_refusal_changes_nothing(struct kunit *test)
 	struct iommu_domain *paging = kfake_alloc_paging(test, kd[0]);
 	struct kfake_dev *refuser = kd[c->refuses];
 
+	kfake_need_test_dev(test, fake);
+
 	refuser->refuse_domain = paging;
 	refuser->refuse_err = -EINVAL;
 	kfake_clear_log(fake);
@@ -141,6 +144,8 @@ static void test_dev_before_replace(struct kunit *test)
 	struct iommu_domain *p1 = kfake_alloc_paging(test, kd);
 	struct iommu_domain *p2 = kfake_alloc_paging(test, kd);
 	struct iommu_attach_handle *handle;
+
+	kfake_need_test_dev(test, fake);
 
 	KUNIT_ASSERT_EQ(test, kfake_attach_group_handle(test, p1, group), 0);
 	kd->refuse_domain = p2;
@@ -232,6 +237,8 @@ static void test_dev_refusal_at_join(struct kunit *test)
 	struct iommu_domain *paging = kfake_alloc_paging(test, kd1);
 	struct kfake_dev *kd2;
 
+	kfake_need_test_dev(test, fake);
+
 	KUNIT_ASSERT_EQ(test, kfake_attach_group(test, paging, group), 0);
 	kfake_clear_log(fake);
 	kd2 = kfake_add_dev(fake, &rcfg);
@@ -262,6 +269,8 @@ static void test_dev_before_pasid_attach(struct kunit *test)
 	struct kfake_dev *kd2 = kfake_add_dev(fake, &grouped_pasid);
 	struct iommu_group *group = kfake_group(test, kd1);
 	struct iommu_domain *paging = kfake_alloc_paging(test, kd1);
+
+	kfake_need_test_dev(test, fake);
 
 	kd2->refuse_domain = paging;
 	kd2->refuse_err = -EOPNOTSUPP;
@@ -297,8 +306,7 @@ static void test_dev_before_pasid_replace(struct kunit *test)
 	struct iommu_domain *p2 = kfake_alloc_paging(test, kd);
 	struct iommu_attach_handle *h1;
 
-	if (kfake_param_personality(test) == KFAKE_AMD)
-		kunit_skip(test, "amd: no replace, see pasid_replace_amd_refused");
+	kfake_need_test_dev(test, fake);
 	KUNIT_ASSERT_EQ(test, kfake_attach_pasid(test, p1, kd, 4), 0);
 	h1 = kfake_pasid_handle(kd, 4);
 	kd->refuse_domain = p2;
@@ -330,7 +338,7 @@ static void test_dev_before_deferred_attach(struct kunit *test)
 	/* Only a paging default domain has test_dev() in a real driver */
 	if (!kfake_default_is_dma() &&
 	    kfake_param_personality(test) != KFAKE_PLAIN)
-		kunit_skip(test, "identity default domain: no test_dev()");
+		kfake_skip(test, "identity default domain: no test_dev()");
 	fake = kfake_new_as(test, kfake_param_personality(test));
 	kd = kfake_add_dev(fake, &cfg);
 	def = kfake_cur(kd);

@@ -581,8 +581,8 @@ static struct kfake_paging *kfake_new_paging(struct kfake *fake,
 	xa_init(&paging->users);
 	list_add_tail(&paging->node, &kfake_pagings);
 	paging->unit = unit;
-	paging->domain.ops = fake->cfg.no_test_dev ?
-			     &kfake_paging_untested_ops : &kfake_paging_ops;
+	paging->domain.ops = kfake_has_test_dev(fake) ?
+			     &kfake_paging_ops : &kfake_paging_untested_ops;
 	paging->domain.pgsize_bitmap = SZ_4K;
 	paging->domain.geometry.aperture_end =
 		DMA_BIT_MASK(unit ? KFAKE_UNIT1_BITS : KFAKE_UNIT0_BITS);
@@ -1161,12 +1161,11 @@ static bool kfake_lists_right(struct kunit *test, struct kfake *fake)
 				continue;
 			right = false;
 			if (test)
-				KUNIT_FAIL(test,
-					   "device %lu, PASID %lu: %s",
+				KUNIT_FAIL(test, "device %lu, PASID %lu: %s",
 					   user >> KFAKE_USER_SHIFT,
 					   user & (BIT(KFAKE_USER_SHIFT) - 1),
 					   cur != &paging->domain ?
-					   "on the device list of a domain it does not translate with" :
+					   "on the list of a domain not its own" :
 					   "listed more than once");
 		}
 	}
@@ -1286,26 +1285,25 @@ int kfake_replace_pasid(struct kunit *test, struct iommu_domain *domain,
 					       pasid);
 	struct kfake_hold *new = NULL;
 	struct iommu_attach_handle *handle;
+	bool nomem;
 	int ret;
 
 	if (!KFAKE_HAS_PASID_REPLACE)
-		kunit_skip(test, "no iommu_replace_device_pasid() in this kernel");
+		kfake_skip(test, "no iommu_replace_device_pasid() in this kernel");
 	/* A PASID no helper attached: the core should refuse, or owes a detach */
 	if (!h)
 		new = kfake_new_hold(test, KFAKE_HOLD_PASID);
 	handle = kfake_zalloc_obj(handle);
-	if (!handle && new) {
-		kfree(new->handle);
-		kfree(new);
-	}
-	KUNIT_ASSERT_NOT_NULL(test, handle);
-	ret = kfake_core_replace_pasid(domain, kd->dev, pasid, handle);
-	if (ret) {
+	nomem = !handle;
+	ret = nomem ? 0 : kfake_core_replace_pasid(domain, kd->dev, pasid,
+						   handle);
+	if (nomem || ret) {
 		kfree(handle);
 		if (new) {
 			kfree(new->handle);
 			kfree(new);
 		}
+		KUNIT_ASSERT_FALSE_MSG(test, nomem, "out of memory");
 		return ret;
 	}
 	if (new) {
@@ -1392,9 +1390,14 @@ static bool kfake_matched(const struct kfake_event *ev, bool tests)
 	       (tests && ev->op == KFAKE_TEST);
 }
 
-/* An expected test_dev() of a domain whose driver has none is not wanted */
+/*
+ * An expected test_dev() of a domain whose driver has none is not wanted, nor
+ * the refusal by attach_dev() or set_dev_pasid() of a domain that has one
+ */
 static bool kfake_wanted(const struct kfake_event *w)
 {
+	if (w->untested_only)
+		return !w->domain->ops->test_dev;
 	return w->op != KFAKE_TEST || w->domain->ops->test_dev;
 }
 
@@ -1455,6 +1458,20 @@ void kfake_expect_calls(struct kunit *test, struct kfake *fake,
 	kfake_expect_ops(test, fake, want, nr, true);
 }
 
+bool kfake_has_test_dev(struct kfake *fake)
+{
+	/* arm-smmu-v3 and AMD have none */
+	return !fake->cfg.no_test_dev && !kfake_is(fake, KFAKE_SMMUV3) &&
+	       !kfake_is(fake, KFAKE_AMD);
+}
+
+void kfake_need_test_dev(struct kunit *test, struct kfake *fake)
+{
+	if (!kfake_has_test_dev(fake))
+		kfake_skip(test, "%s: no test_dev()",
+			   kfake_personality_name(fake->cfg.personality));
+}
+
 static const char * const kfake_diff_names[KFAKE_NR_DIFFS] = {
 	[KFAKE_DIFF_REVERT_FAILED_DEV] =
 		"a failed group change re-attaches the device that failed",
@@ -1478,7 +1495,7 @@ bool kfake_base_has(enum kfake_base_diff diff)
 void kfake_skip_base(struct kunit *test, enum kfake_base_diff diff)
 {
 	if (kfake_base_has(diff))
-		kunit_skip(test, "this kernel differs: %s",
+		kfake_skip(test, "this kernel differs: %s",
 			   kfake_diff_names[diff]);
 }
 
@@ -1869,12 +1886,12 @@ static struct kpci *kpci_setup(struct kunit *test, const struct kfake_cfg *fcfg,
 
 	/* Other architectures want their own host bridge sysdata */
 	if (!IS_ENABLED(CONFIG_X86) && !IS_ENABLED(CONFIG_UML))
-		kunit_skip(test, "no software host bridge on this arch");
+		kfake_skip(test, "no software host bridge on this arch");
 	if (!IS_ENABLED(CONFIG_PCI_ATS) || pci_ats_disabled())
-		kunit_skip(test, "needs ATS");
+		kfake_skip(test, "needs ATS");
 	for (i = 0; i < nr; i++)
 		if (fns[i].pasid && !IS_ENABLED(CONFIG_PCI_PASID))
-			kunit_skip(test, "needs CONFIG_PCI_PASID");
+			kfake_skip(test, "needs CONFIG_PCI_PASID");
 	/* Left over by an earlier case: a failure, not a reason to skip */
 	KUNIT_ASSERT_NULL_MSG(test, pci_find_bus(KPCI_DOMAIN, KPCI_BUSNR),
 			      "PCI bus %04x:%02x exists", KPCI_DOMAIN,

@@ -23,6 +23,20 @@
 #include <linux/pci.h>
 #include <linux/xarray.h>
 
+/**
+ * kfake_skip() - kunit_skip(), except that a case that already failed stays
+ * failed (a skip would hide the failure) and stops there
+ * @test: the test.
+ * @fmt: printf()-style reason, and its arguments.
+ */
+#define kfake_skip(test, fmt, ...)					\
+	do {								\
+		KUNIT_ASSERT_NE_MSG(test, (test)->status, KUNIT_FAILURE, \
+				    "failed before skip: " fmt,		\
+				    ##__VA_ARGS__);			\
+		kunit_skip(test, fmt, ##__VA_ARGS__);			\
+	} while (0)
+
 /*
  * Kernels whose KUnit cannot suppress a WARN skip, where it would start, a
  * case that expects one, rather than print a splat the run counts as a bug.
@@ -32,22 +46,20 @@ static inline void kfake_need_warn_suppress(struct kunit *test)
 {
 }
 #else
-static inline bool kfake_skip_expected_warn(struct kunit *test)
-{
-	kunit_skip(test, "this KUnit cannot suppress the WARN expected here");
-	return false;
-}
-
-/* For a case whose cleanup, after such a skip, would WARN again */
 static inline void kfake_need_warn_suppress(struct kunit *test)
 {
-	kfake_skip_expected_warn(test);
+	kfake_skip(test, "this KUnit cannot suppress the WARN expected here");
 }
 
+static inline void kfake_no_warn_count(struct kunit *test, int expected)
+{
+}
+
+/* The body never runs: the case is skipped first */
 #define kunit_warning_suppress(test)					\
-	if (kfake_skip_expected_warn(test))
+	for (kfake_need_warn_suppress(test); false; )
 #define KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, expected)		\
-	((void)(expected))
+	kfake_no_warn_count(test, expected)
 #endif
 
 /**
@@ -206,6 +218,9 @@ enum kfake_op {
  * @ret: what the callback returned.
  * @drv_cur: iommu_driver_get_domain_for_dev() when
  *	&kfake_cfg.query_driver_domain is set.
+ * @untested_only: in an expectation, wanted only if @domain has no
+ *	test_dev(): the refusal then comes from attach_dev() or
+ *	set_dev_pasid() (KFAKE_REFUSED_EV()).
  */
 struct kfake_event {
 	enum kfake_op op;
@@ -215,6 +230,7 @@ struct kfake_event {
 	ioasid_t pasid;
 	int ret;
 	struct iommu_domain *drv_cur;
+	bool untested_only;
 };
 
 #define KFAKE_MAX_EVENTS 256
@@ -664,6 +680,23 @@ static inline struct iommu_domain *kfake_cur(struct kfake_dev *kd)
 }
 
 /**
+ * kfake_has_test_dev() - whether the fake's paging domains have test_dev()
+ * @fake: the fake.
+ *
+ * Return: true for the plain and VT-d personalities (unless
+ * &kfake_cfg.no_test_dev), false for SMMUv3 and AMD, whose drivers have none.
+ */
+bool kfake_has_test_dev(struct kfake *fake);
+
+/**
+ * kfake_need_test_dev() - skip a case that needs test_dev() where the fake's
+ * paging domains have none
+ * @test: the test.
+ * @fake: the fake.
+ */
+void kfake_need_test_dev(struct kunit *test, struct kfake *fake);
+
+/**
  * enum kfake_base_diff - what the kernel under test does unlike mainline with
  * this series, where the suites cannot share an expectation. The compat
  * header of each tree says which apply; a case adapts to one, or skips
@@ -774,6 +807,21 @@ static inline enum kfake_personality kfake_param_personality(struct kunit *test)
 #define KFAKE_TEST_FAIL_EV(_dom, _kd, _pasid, _old, _err)		\
 	{ .op = KFAKE_TEST, .domain = (_dom), .dev = (_kd)->dev,	\
 	  .pasid = (_pasid), .old = (_old), .ret = (_err) }
+
+/*
+ * A single device's refusal of @_dom for @_pasid with @_err: by test_dev() if
+ * the domain has it, else by attach_dev() or set_dev_pasid()
+ */
+/* An attach_dev() of a domain without test_dev(), the revert of a refusal */
+#define KFAKE_UNTESTED_ATTACH_EV(_dom, _kd, _old)			\
+	{ .op = KFAKE_ATTACH, .domain = (_dom), .dev = (_kd)->dev,	\
+	  .old = (_old), .untested_only = true }
+
+#define KFAKE_REFUSED_EV(_dom, _kd, _pasid, _old, _err)			\
+	KFAKE_TEST_FAIL_EV(_dom, _kd, _pasid, _old, _err),		\
+	{ .op = (_pasid) == IOMMU_NO_PASID ? KFAKE_ATTACH : KFAKE_SET_PASID, \
+	  .domain = (_dom), .dev = (_kd)->dev, .pasid = (_pasid),	\
+	  .old = (_old), .ret = (_err), .untested_only = true }
 
 /* Every test_dev, attach_dev and set_dev_pasid call since the last clear */
 #define KFAKE_EXPECT_CALLS(_test, _fake, ...)				\
