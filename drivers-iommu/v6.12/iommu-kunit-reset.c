@@ -419,8 +419,6 @@ static void reset_dma_alias_siblings_one_by_one(struct kunit *test)
 	struct kfake_dev *kd0 = kp->kd[0], *kd1 = kp->kd[1];
 	struct iommu_domain *def = kfake_cur(kd0);
 
-	kfake_skip_base(test, KFAKE_DIFF_RESET_ALIAS_PARKED);
-
 	KUNIT_ASSERT_NOT_NULL(test, kp->pdev[1]->dma_alias_mask);
 	KUNIT_ASSERT_TRUE(test, test_bit(0, kp->pdev[1]->dma_alias_mask));
 	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
@@ -428,6 +426,24 @@ static void reset_dma_alias_siblings_one_by_one(struct kunit *test)
 	kfake_clear_log(kp->fake);
 
 	kpci_reset_done(test, kp, 0);
+	if (kfake_base_has(KFAKE_DIFF_RESET_ALIAS_PARKED)) {
+		/* Function 1 still issues DMA as function 0: both stay blocked */
+		KFAKE_EXPECT_NO_CALLS(test, kp->fake);
+		KUNIT_EXPECT_PTR_EQ(test, kd0->rid, &kfake_blocked_domain);
+		KUNIT_EXPECT_PTR_EQ(test, kd1->rid, &kfake_blocked_domain);
+
+		/* The last done restores both */
+		kfake_clear_log(kp->fake);
+		kpci_reset_done(test, kp, 1);
+		KFAKE_EXPECT_CALLS(test, kp->fake,
+				   KFAKE_ATTACH_EV(def, kd1,
+						   &kfake_blocked_domain),
+				   KFAKE_ATTACH_EV(def, kd0,
+						   &kfake_blocked_domain));
+		KUNIT_EXPECT_PTR_EQ(test, kd0->rid, def);
+		KUNIT_EXPECT_PTR_EQ(test, kd1->rid, def);
+		return;
+	}
 	KFAKE_EXPECT_CALLS(test, kp->fake,
 			   KFAKE_ATTACH_EV(def, kd0, &kfake_blocked_domain));
 	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, &kfake_blocked_domain);
@@ -481,12 +497,31 @@ static void reset_detach_with_blocked_alias(struct kunit *test)
 	struct iommu_domain *def = kfake_cur(kd0);
 	struct iommu_domain *paging = kfake_alloc_paging(test, kd0);
 
-	kfake_skip_base(test, KFAKE_DIFF_RESET_ALIAS_PARKED);
-
 	KUNIT_ASSERT_EQ(test, kfake_attach_group(test, paging, group), 0);
 	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
 	kfake_clear_log(kp->fake);
 	kfake_detach_group(test, paging, group);
+	if (kfake_base_has(KFAKE_DIFF_RESET_ALIAS_PARKED)) {
+		/* The alias is parked off the domain about to be freed */
+		KFAKE_EXPECT_CALLS(test, kp->fake,
+				   KFAKE_ATTACH_EV(&kfake_blocked_domain, kd1,
+						   paging));
+		KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd0), def);
+		KUNIT_EXPECT_PTR_EQ(test, kd0->rid, &kfake_blocked_domain);
+		KUNIT_EXPECT_PTR_EQ(test, kd1->rid, &kfake_blocked_domain);
+
+		/* ... and done() restores both */
+		kfake_clear_log(kp->fake);
+		kpci_reset_done(test, kp, 0);
+		KFAKE_EXPECT_CALLS(test, kp->fake,
+				   KFAKE_ATTACH_EV(def, kd0,
+						   &kfake_blocked_domain),
+				   KFAKE_ATTACH_EV(def, kd1,
+						   &kfake_blocked_domain));
+		KUNIT_EXPECT_PTR_EQ(test, kd0->rid, def);
+		KUNIT_EXPECT_PTR_EQ(test, kd1->rid, def);
+		return;
+	}
 	KFAKE_EXPECT_CALLS(test, kp->fake, KFAKE_ATTACH_EV(def, kd1, paging));
 	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd0), def);
 	KUNIT_EXPECT_PTR_EQ(test, kd0->rid, &kfake_blocked_domain);
@@ -1252,12 +1287,27 @@ static void reset_dma_alias_joins_group_during_reset(struct kunit *test)
 	struct kfake_dev *kd0 = kp->kd[0], *kd2;
 	struct iommu_domain *def = kfake_cur(kd0);
 
-	kfake_skip_base(test, KFAKE_DIFF_RESET_ALIAS_PARKED);
-
 	KUNIT_ASSERT_TRUE(test, test_bit(2, kp->pdev[0]->dma_alias_mask));
 	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
 	kfake_clear_log(kp->fake);
 	kd2 = kpci_hot_add(test, kp, 2, &cfg);
+	if (kfake_base_has(KFAKE_DIFF_RESET_ALIAS_PARKED)) {
+		/* Tested, then parked until done(), which restores both */
+		KFAKE_EXPECT_CALLS(test, kp->fake,
+				   KFAKE_TEST_EV(def, kd2, IOMMU_NO_PASID, NULL),
+				   KFAKE_ATTACH_EV(&kfake_blocked_domain, kd2,
+						   NULL));
+		KUNIT_EXPECT_PTR_EQ(test, kd2->rid, &kfake_blocked_domain);
+		kfake_clear_log(kp->fake);
+		kpci_reset_done(test, kp, 0);
+		KFAKE_EXPECT_CALLS(test, kp->fake,
+				   KFAKE_ATTACH_EV(def, kd0,
+						   &kfake_blocked_domain),
+				   KFAKE_ATTACH_EV(def, kd2,
+						   &kfake_blocked_domain));
+		KUNIT_EXPECT_PTR_EQ(test, kd2->rid, def);
+		return;
+	}
 	/* Current behaviour: */
 	KFAKE_EXPECT_CALLS(test, kp->fake,
 			   KFAKE_TEST_EV(def, kd2, IOMMU_NO_PASID, NULL),

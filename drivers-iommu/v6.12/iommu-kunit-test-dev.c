@@ -340,6 +340,7 @@ static void test_dev_before_deferred_attach(struct kunit *test)
 	    kfake_param_personality(test) != KFAKE_PLAIN)
 		kfake_skip(test, "identity default domain: no test_dev()");
 	fake = kfake_new_as(test, kfake_param_personality(test));
+	kfake_need_test_dev(test, fake);
 	kd = kfake_add_dev(fake, &cfg);
 	def = kfake_cur(kd);
 	kd->refuse_domain = def;

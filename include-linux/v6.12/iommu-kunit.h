@@ -27,15 +27,9 @@
  * kfake_skip() - kunit_skip(), except that a case that already failed stays
  * failed (a skip would hide the failure) and stops there
  * @test: the test.
- * @fmt: printf()-style reason, and its arguments.
+ * @fmt: printf()-style reason.
  */
-#define kfake_skip(test, fmt, ...)					\
-	do {								\
-		KUNIT_ASSERT_NE_MSG(test, (test)->status, KUNIT_FAILURE, \
-				    "failed before skip: " fmt,		\
-				    ##__VA_ARGS__);			\
-		kunit_skip(test, fmt, ##__VA_ARGS__);			\
-	} while (0)
+__printf(2, 3) void kfake_skip(struct kunit *test, const char *fmt, ...);
 
 /*
  * Kernels whose KUnit cannot suppress a WARN skip, where it would start, a
@@ -219,8 +213,10 @@ enum kfake_op {
  * @drv_cur: iommu_driver_get_domain_for_dev() when
  *	&kfake_cfg.query_driver_domain is set.
  * @untested_only: in an expectation, wanted only if @domain has no
- *	test_dev(): the refusal then comes from attach_dev() or
- *	set_dev_pasid() (KFAKE_REFUSED_EV()).
+ *	test_dev() (KFAKE_UNTESTED_ATTACH_EV()).
+ * @refused: in an expectation, a refusal (KFAKE_REFUSED_EV()): by test_dev()
+ *	if @domain has it, else by attach_dev() or set_dev_pasid(); @op is not
+ *	used.
  */
 struct kfake_event {
 	enum kfake_op op;
@@ -231,6 +227,7 @@ struct kfake_event {
 	int ret;
 	struct iommu_domain *drv_cur;
 	bool untested_only;
+	bool refused;
 };
 
 #define KFAKE_MAX_EVENTS 256
@@ -817,11 +814,13 @@ static inline enum kfake_personality kfake_param_personality(struct kunit *test)
 	{ .op = KFAKE_ATTACH, .domain = (_dom), .dev = (_kd)->dev,	\
 	  .old = (_old), .untested_only = true }
 
+/*
+ * A single device's refusal of @_dom for @_pasid with @_err: by test_dev() if
+ * the domain has it, else by attach_dev() or set_dev_pasid()
+ */
 #define KFAKE_REFUSED_EV(_dom, _kd, _pasid, _old, _err)			\
-	KFAKE_TEST_FAIL_EV(_dom, _kd, _pasid, _old, _err),		\
-	{ .op = (_pasid) == IOMMU_NO_PASID ? KFAKE_ATTACH : KFAKE_SET_PASID, \
-	  .domain = (_dom), .dev = (_kd)->dev, .pasid = (_pasid),	\
-	  .old = (_old), .ret = (_err), .untested_only = true }
+	{ .refused = true, .domain = (_dom), .dev = (_kd)->dev,	\
+	  .pasid = (_pasid), .old = (_old), .ret = (_err) }
 
 /* Every test_dev, attach_dev and set_dev_pasid call since the last clear */
 #define KFAKE_EXPECT_CALLS(_test, _fake, ...)				\
