@@ -1508,6 +1508,10 @@ static const char * const kfake_diff_names[KFAKE_NR_DIFFS] = {
 		"DMA aliases of a device under reset are parked, not refused",
 	[KFAKE_DIFF_PASID_TESTED_WHEN_BUSY] =
 		"an attach to a busy PASID is tested first",
+	[KFAKE_DIFF_RESET_AS_V2] =
+		"attach during a reset as v2 of the mainline series",
+	[KFAKE_DIFF_DIRECT_LEFT_ON_OLD] =
+		"a forced change leaves a require_direct device on the old domain",
 };
 
 bool kfake_base_has(enum kfake_base_diff diff)

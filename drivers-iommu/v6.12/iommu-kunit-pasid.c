@@ -71,6 +71,7 @@ static void pasid_attach_twice_busy(struct kunit *test)
 	struct kfake_dev *kd = kfake_add_dev(fake, &pasid_dev);
 	struct iommu_domain *p1 = kfake_alloc_paging(test, kd);
 	struct iommu_domain *p2 = kfake_alloc_paging(test, kd);
+	struct iommu_domain *foreign = kfake_alloc_foreign(test);
 
 	kfake_skip_base(test, KFAKE_DIFF_PASID_TESTED_WHEN_BUSY);
 
@@ -78,6 +79,12 @@ static void pasid_attach_twice_busy(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, kfake_attach_pasid(test, p1, kd, 3), 0);
 	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(p2, kd->dev, 3, NULL),
 			-EBUSY);
+	/*
+	 * The core's own checks come before the busy PASID, as they did before
+	 * test_dev(). Fails on v2: -EBUSY.
+	 */
+	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(foreign, kd->dev, 3,
+							NULL), -EINVAL);
 	KFAKE_EXPECT_CALLS(test, fake,
 			   KFAKE_TEST_EV(p1, kd, 3, NULL),
 			   KFAKE_PASID_EV(p1, kd, 3, NULL));

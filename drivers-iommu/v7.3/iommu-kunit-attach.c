@@ -503,8 +503,11 @@ static void direct_group_detach(struct kunit *test)
 /*
  * A require_direct device joins a group that its owner attached to a paging
  * domain. The detach must then go to the blocking domain, which the device
- * cannot take: the core leaves that device alone and warns. When the owner
- * releases the group, the device is moved to the default domain.
+ * cannot take: the core warns and moves the device off the domain the owner
+ * is about to free, to the default domain, which holds its 1:1 mappings. The
+ * release of the group by its owner leaves it there. Fails without "iommu:
+ * Move a require_direct device off a domain that a forced change leaves": the
+ * device stayed on the paging domain, and SMMUv3 on its invalidation list.
  */
 static void direct_joins_owned_group(struct kunit *test)
 {
@@ -518,16 +521,7 @@ static void direct_joins_owned_group(struct kunit *test)
 	struct iommu_domain *blocked = &kfake_blocked_domain;
 	struct kfake_dev *kd2;
 
-	/*
-	 * FIXME: the detach leaves the require_direct device on the paging
-	 * domain while group->domain moves on, so the next change tells the
-	 * driver the wrong old domain, and SMMUv3 keeps the device on the
-	 * invalidation list of a domain its owner is about to free. Skipped
-	 * for SMMUv3 until the core parks such a device somewhere safe.
-	 */
-	if (kfake_param_personality(test) == KFAKE_SMMUV3)
-		kfake_skip(test,
-			   "FIXME: a require_direct device left on the owner's domain");
+	kfake_skip_base(test, KFAKE_DIFF_DIRECT_LEFT_ON_OLD);
 	/* Its cleanup detaches the group again, with the same WARN */
 	kfake_need_warn_suppress(test);
 
@@ -546,25 +540,22 @@ static void direct_joins_owned_group(struct kunit *test)
 		/* __iommu_group_set_domain_nofail() */
 		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 1);
 	}
-	/* Current behaviour: the device stays on the owner's paging domain */
-	KFAKE_EXPECT_CALLS(test, fake, KFAKE_ATTACH_EV(blocked, kd1, paging));
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_ATTACH_EV(blocked, kd1, paging),
+			   KFAKE_ATTACH_EV(def, kd2, paging));
 	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd1), blocked);
 	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, blocked);
-	KUNIT_EXPECT_PTR_EQ(test, kd2->rid, paging);
-
-	/*
-	 * Current behaviour: the driver is told the device leaves the group's
-	 * blocking domain, which it was never attached to.
-	 */
-	kfake_clear_log(fake);
-	kfake_release_dma_owner(test, group);
-	KFAKE_EXPECT_CALLS(test, fake,
-			   KFAKE_ATTACH_EV(def, kd1, blocked),
-			   KFAKE_ATTACH_EV(def, kd2, blocked));
 	KUNIT_EXPECT_PTR_EQ(test, kd2->rid, def);
 	/* Invalidations of the paging domain must no longer reach it */
 	KUNIT_EXPECT_FALSE(test, kfake_domain_has_dev(paging, kd2,
 						      IOMMU_NO_PASID));
+
+	/* The device is on the default domain already */
+	kfake_clear_log(fake);
+	kfake_release_dma_owner(test, group);
+	KFAKE_EXPECT_CALLS(test, fake, KFAKE_ATTACH_EV(def, kd1, blocked));
+	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, def);
+	KUNIT_EXPECT_PTR_EQ(test, kd2->rid, def);
 }
 
 /* DMA ownership */

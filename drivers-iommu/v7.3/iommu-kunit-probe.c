@@ -77,6 +77,30 @@ static void probe_group_shares_default_domain(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, kd3->rid, def);
 }
 
+/*
+ * A driver's own static default domain of another type than identity or
+ * blocked (fsl_pamu's platform domain) has no owner, and is the driver's all
+ * the same: every device of the group joins it. Fails on v2, whose owner check
+ * refused it to the second device, which then failed its probe.
+ */
+static void probe_group_shares_own_default_domain(struct kunit *test)
+{
+	const struct kfake_cfg fcfg = { .own_default = true };
+	const struct kfake_dev_cfg cfg = { .group = 1 };
+	struct kfake *fake = kfake_new(test, &fcfg);
+	struct kfake_dev *kd1 = kfake_add_dev(fake, &cfg);
+	struct kfake_dev *kd2 = kfake_add_dev(fake, &cfg);
+
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd1), &kfake_platform_domain);
+	KUNIT_EXPECT_PTR_EQ(test, kfake_group(test, kd1),
+			    kfake_group(test, kd2));
+	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, &kfake_platform_domain);
+	KUNIT_EXPECT_PTR_EQ(test, kd2->rid, &kfake_platform_domain);
+	KFAKE_EXPECT_CALLS(test, fake,
+			   KFAKE_ATTACH_EV(&kfake_platform_domain, kd1, NULL),
+			   KFAKE_ATTACH_EV(&kfake_platform_domain, kd2, NULL));
+}
+
 static void probe_driver_refuses_device(struct kunit *test)
 {
 	const struct kfake_dev_cfg cfg = { .probe_err = -ENODEV };
@@ -374,6 +398,7 @@ static struct kunit_case iommu_probe_cases[] = {
 	KUNIT_CASE(probe_identity_requested),
 	KUNIT_CASE_PARAM(probe_group_shares_default_domain,
 			 kfake_personality_gen_params),
+	KUNIT_CASE(probe_group_shares_own_default_domain),
 	KUNIT_CASE(probe_driver_refuses_device),
 	KUNIT_CASE(probe_default_domain_alloc_fails),
 	KUNIT_CASE(probe_deferred_attach_waits),

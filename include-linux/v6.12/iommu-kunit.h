@@ -715,6 +715,14 @@ void kfake_need_test_dev(struct kunit *test, struct kfake *fake);
  *	series).
  * @KFAKE_DIFF_PASID_TESTED_WHEN_BUSY: the domain of an attach to a PASID in
  *	use is tested before the core finds the PASID busy (the 6.12 series).
+ * @KFAKE_DIFF_RESET_AS_V2: attach during a reset as v2 of the mainline
+ *	series did it (the 6.12 series): a domain whose driver has no
+ *	test_dev() is accepted untested, a failed attach in done() warns and
+ *	unblocks the device all the same, and a group with a DMA alias of a
+ *	device under reset refuses a domain before it tests it.
+ * @KFAKE_DIFF_DIRECT_LEFT_ON_OLD: a require_direct device that cannot take
+ *	the domain of a change that must succeed stays on the old domain, which
+ *	the caller may free (6.12).
  * @KFAKE_NR_DIFFS: number of differences.
  */
 enum kfake_base_diff {
@@ -724,6 +732,8 @@ enum kfake_base_diff {
 	KFAKE_DIFF_RELEASE_ANY_BLOCKED,
 	KFAKE_DIFF_RESET_ALIAS_PARKED,
 	KFAKE_DIFF_PASID_TESTED_WHEN_BUSY,
+	KFAKE_DIFF_RESET_AS_V2,
+	KFAKE_DIFF_DIRECT_LEFT_ON_OLD,
 	KFAKE_NR_DIFFS,
 };
 
