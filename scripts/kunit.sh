@@ -142,6 +142,11 @@ if [[ $status == ok ]]; then
 		status='tests-failed'
 	elif ((total == 0)) && [[ -f $series_kc ]]; then
 		status='no-tests'
+	elif ((errors > 0 && total > 0)); then
+		# kunit.py could not read part of the log (lines lost on the
+		# console): some results are missing, which is not a pass
+		status='ktap-errors'
+		info "$config: kunit.py reported $errors KTAP parse errors; some results are missing (see $RESULTS/$name.build.log)"
 	elif ((splats > 0)); then
 		status=splats
 	fi

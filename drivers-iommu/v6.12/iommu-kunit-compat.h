@@ -104,19 +104,18 @@ static inline void kfake_set_alloc_ops(struct iommu_ops *ops, bool identity)
  * Where 6.12 and this series on it do not behave as mainline with the v7.3
  * series: the core reverts a failed change on the device that failed too and
  * attaches PASIDs without a blocked domain (later mainline does neither),
- * arm-smmu-v3 asks the core's getter for the old domain, and the series
- * gives any BLOCKED release_domain's require_direct devices the identity
- * domain, parks DMA aliases of a device under reset, tests a domain before
- * it finds a PASID busy, and, as v2 of the mainline series, takes untested
- * domains during a reset and forgets a failure of done(); a require_direct
- * device that a forced change cannot move stays on the old domain.
+ * arm-smmu-v3 asks the core's getter for the old domain, and the series gives
+ * any BLOCKED release_domain's require_direct devices the identity domain,
+ * tests a domain before it finds a PASID busy, attaches during a reset as v2
+ * of the mainline series did (untested domains taken, a failure of done()
+ * forgotten), and leaves a require_direct device that a forced change cannot
+ * move on the old domain.
  */
 #define KFAKE_BASE_DIFFS						\
 	(BIT(KFAKE_DIFF_REVERT_FAILED_DEV) |				\
 	 BIT(KFAKE_DIFF_PASID_WITHOUT_BLOCKED) |			\
 	 BIT(KFAKE_DIFF_SMMU_GETTER_OLD) |				\
 	 BIT(KFAKE_DIFF_RELEASE_ANY_BLOCKED) |				\
-	 BIT(KFAKE_DIFF_RESET_ALIAS_PARKED) |				\
 	 BIT(KFAKE_DIFF_PASID_TESTED_WHEN_BUSY) |			\
 	 BIT(KFAKE_DIFF_RESET_AS_V2) |					\
 	 BIT(KFAKE_DIFF_DIRECT_LEFT_ON_OLD))

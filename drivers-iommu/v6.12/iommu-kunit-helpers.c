@@ -1504,8 +1504,6 @@ static const char * const kfake_diff_names[KFAKE_NR_DIFFS] = {
 		"arm-smmu-v3 takes the old domain from iommu_get_domain_for_dev()",
 	[KFAKE_DIFF_RELEASE_ANY_BLOCKED] =
 		"a require_direct device is released to identity instead of any BLOCKED release_domain",
-	[KFAKE_DIFF_RESET_ALIAS_PARKED] =
-		"DMA aliases of a device under reset are parked, not refused",
 	[KFAKE_DIFF_PASID_TESTED_WHEN_BUSY] =
 		"an attach to a busy PASID is tested first",
 	[KFAKE_DIFF_RESET_AS_V2] =

@@ -709,10 +709,6 @@ void kfake_need_test_dev(struct kunit *test, struct kfake *fake);
  * @KFAKE_DIFF_RELEASE_ANY_BLOCKED: a require_direct device is released to
  *	the identity domain instead of any release_domain of type BLOCKED, not
  *	only instead of ops->blocked_domain (the 6.12 series).
- * @KFAKE_DIFF_RESET_ALIAS_PARKED: a device with a DMA alias of a device
- *	under reset is parked on the blocking domain until the reset is done,
- *	rather than a change of the group's domain getting -EBUSY (the 6.12
- *	series).
  * @KFAKE_DIFF_PASID_TESTED_WHEN_BUSY: the domain of an attach to a PASID in
  *	use is tested before the core finds the PASID busy (the 6.12 series).
  * @KFAKE_DIFF_RESET_AS_V2: attach during a reset as v2 of the mainline
@@ -730,7 +726,6 @@ enum kfake_base_diff {
 	KFAKE_DIFF_PASID_WITHOUT_BLOCKED,
 	KFAKE_DIFF_SMMU_GETTER_OLD,
 	KFAKE_DIFF_RELEASE_ANY_BLOCKED,
-	KFAKE_DIFF_RESET_ALIAS_PARKED,
 	KFAKE_DIFF_PASID_TESTED_WHEN_BUSY,
 	KFAKE_DIFF_RESET_AS_V2,
 	KFAKE_DIFF_DIRECT_LEFT_ON_OLD,
