@@ -137,20 +137,11 @@ if [[ -f $log ]]; then
 fi
 
 total=$((passed + failed + crashed + skipped))
-if [[ $status == ok ]]; then
-	if ((failed + crashed > 0)); then
-		status='tests-failed'
-	elif ((total == 0)) && [[ -f $series_kc ]]; then
-		status='no-tests'
-	elif ((errors > 0 && total > 0)); then
-		# kunit.py could not read part of the log (lines lost on the
-		# console): some results are missing, which is not a pass
-		status='ktap-errors'
-		info "$config: kunit.py reported $errors KTAP parse errors; some results are missing (see $RESULTS/$name.build.log)"
-	elif ((splats > 0)); then
-		status=splats
-	fi
-fi
+has_tests=0
+[[ -f $series_kc ]] && has_tests=1
+status=$(kunit_status "$status" "$failed" "$crashed" "$total" "$errors" "$splats" "$has_tests")
+[[ $status == ktap-errors ]] &&
+	info "$config: kunit.py reported $errors KTAP parse errors; some results are missing (see $RESULTS/$name.build.log)"
 # Items for the pass/fail count: each case, plus one failure for a broken
 # build or run, no tests or splats.
 extra_failed=0

@@ -389,6 +389,27 @@ subject_prefix() {
 	printf '%s\n' "${p:-PATCH}"
 }
 
+# kunit_status STATUS FAILED CRASHED TOTAL ERRORS SPLATS HAS_TESTS: the status
+# of a KUnit run from the status of its kunit.py run (ok when the kernel ran
+# to the end) and its counts: tests-failed, no-tests (none ran although the
+# tree has the series' .kunitconfig, HAS_TESTS=1), ktap-errors (kunit.py could
+# not read part of the log, so results are missing), splats, or STATUS.
+kunit_status() {
+	local status=$1 failed=$2 crashed=$3 total=$4 errors=$5 splats=$6 has_tests=$7
+	if [[ $status == ok ]]; then
+		if ((failed + crashed > 0)); then
+			status=tests-failed
+		elif ((total == 0 && has_tests)); then
+			status=no-tests
+		elif ((errors > 0 && total > 0)); then
+			status=ktap-errors
+		elif ((splats > 0)); then
+			status=splats
+		fi
+	fi
+	printf '%s\n' "$status"
+}
+
 # kunit_counts JSON: the counts of a kunit.py --json result as shell
 # assignments (passed= failed= crashed= skipped= errors=); the names of the
 # cases that did not pass on stderr.  The counts are made from the status of

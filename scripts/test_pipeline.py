@@ -115,6 +115,20 @@ class ShellHelpersTest(unittest.TestCase):
         finally:
             os.unlink(f.name)
 
+    def test_kunit_status(self):
+        def st(*args):
+            return self.lib("kunit_status %s" % " ".join(map(str, args))).strip()
+        self.assertEqual(st("ok", 0, 0, 10, 0, 0, 1), "ok")
+        # Results lost on the console: kunit.py parse errors fail the run
+        self.assertEqual(st("ok", 0, 0, 10, 1, 0, 1), "ktap-errors")
+        self.assertEqual(st("ok", 1, 0, 10, 1, 0, 1), "tests-failed")
+        self.assertEqual(st("ok", 0, 1, 10, 0, 0, 1), "tests-failed")
+        self.assertEqual(st("ok", 0, 0, 0, 1, 0, 1), "no-tests")
+        # A tree before the suites: kunit.py says "0 tests run" (an error)
+        self.assertEqual(st("ok", 0, 0, 0, 1, 0, 0), "ok")
+        self.assertEqual(st("ok", 0, 0, 10, 0, 3, 1), "splats")
+        self.assertEqual(st("timeout", 0, 0, 0, 0, 0, 1), "timeout")
+
     def test_kunit_counts_wrapper(self):
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump({"test_cases": [{"name": "a", "status": "PASS"}]}, f)
