@@ -560,6 +560,49 @@ static void direct_joins_owned_group(struct kunit *test)
 
 /* DMA ownership */
 
+/*
+ * A require_direct device parked by a forced detach stays on a 1:1 domain when
+ * a later attach fails on another device and is reverted: the revert to the
+ * group's blocking domain moves it to the default domain again. Fails if the
+ * revert attaches the blocking domain to it, which the core check, out of
+ * __iommu_device_set_domain() since test_dev, must prevent.
+ */
+static void direct_parked_survives_failed_attach(struct kunit *test)
+{
+	const struct kfake_dev_cfg cfg = { .group = 1 };
+	const struct kfake_dev_cfg dcfg = { .group = 1, .direct = true };
+	struct kfake *fake = kfake_new_as(test, kfake_param_personality(test));
+	struct kfake_dev *kd1 = kfake_add_dev(fake, &cfg);
+	struct iommu_group *group = kfake_group(test, kd1);
+	struct iommu_domain *def = kfake_cur(kd1);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd1);
+	struct iommu_domain *p2 = kfake_alloc_paging(test, kd1);
+	struct kfake_dev *kd2, *kd3;
+
+	kfake_skip_base(test, KFAKE_DIFF_DIRECT_LEFT_ON_OLD);
+	kfake_need_warn_suppress(test);
+
+	KUNIT_ASSERT_EQ(test, kfake_claim_dma_owner(test, group), 0);
+	KUNIT_ASSERT_EQ(test, kfake_attach_group(test, paging, group), 0);
+	kd2 = kfake_add_dev(fake, &dcfg);
+	kunit_warning_suppress(test) {
+		kfake_detach_group(test, paging, group);
+		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 1);
+	}
+	KUNIT_ASSERT_PTR_EQ(test, kd2->rid, def);
+	kd3 = kfake_add_dev(fake, &cfg);
+	KUNIT_ASSERT_PTR_EQ(test, kd3->rid, &kfake_blocked_domain);
+
+	kd3->fail_domain = p2;
+	kd3->fail_err = -ENOMEM;
+	KUNIT_EXPECT_EQ(test, kfake_attach_group(test, p2, group), -ENOMEM);
+	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, &kfake_blocked_domain);
+	KUNIT_EXPECT_PTR_EQ(test, kd2->rid, def);
+	KUNIT_EXPECT_FALSE(test, kfake_domain_has_dev(p2, kd2,
+						      IOMMU_NO_PASID));
+	kd3->fail_domain = NULL;
+}
+
 static void dma_owner_blocks_group(struct kunit *test)
 {
 	const struct kfake_dev_cfg cfg = { .group = 1 };
@@ -668,6 +711,8 @@ static struct kunit_case iommu_attach_cases[] = {
 	KUNIT_CASE_PARAM(direct_refuses_blocking, direct_cases_gen_params),
 	KUNIT_CASE_PARAM(direct_group_detach, kfake_personality_gen_params),
 	KUNIT_CASE_PARAM(direct_joins_owned_group,
+			 kfake_personality_gen_params),
+	KUNIT_CASE_PARAM(direct_parked_survives_failed_attach,
 			 kfake_personality_gen_params),
 	KUNIT_CASE_PARAM(dma_owner_blocks_group, kfake_personality_gen_params),
 	KUNIT_CASE_PARAM(dma_owner_release_failure_blocks,

@@ -1468,7 +1468,7 @@ void kfake_expect_calls(struct kunit *test, struct kfake *fake,
 	kfake_expect_ops(test, fake, want, nr, true);
 }
 
-void kfake_skip(struct kunit *test, const char *fmt, ...)
+void __noreturn kfake_skip(struct kunit *test, const char *fmt, ...)
 {
 	char why[128];
 	va_list args;

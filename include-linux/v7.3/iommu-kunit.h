@@ -29,7 +29,8 @@
  * @test: the test.
  * @fmt: printf()-style reason.
  */
-__printf(2, 3) void kfake_skip(struct kunit *test, const char *fmt, ...);
+__printf(2, 3) __noreturn void kfake_skip(struct kunit *test,
+					  const char *fmt, ...);
 
 /*
  * Kernels whose KUnit cannot suppress a WARN skip, where it would start, a
