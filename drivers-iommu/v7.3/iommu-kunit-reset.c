@@ -1237,6 +1237,57 @@ static void reset_release_during_reset(struct kunit *test)
 }
 
 /*
+ * Claiming DMA ownership attaches the group's blocking domain, which a reset
+ * takes whatever its driver: 0 during a reset with a driver without test_dev,
+ * and done() leaves the device blocked as the owner wants it.
+ */
+static void reset_claim_with_untested_driver(struct kunit *test)
+{
+	const struct kfake_cfg fcfg = {
+		.personality = KFAKE_SMMUV3,
+		.release = KFAKE_RELEASE_BLOCKED,
+	};
+	struct kpci *kp = kpci_create(test, &fcfg, kpci_one_ats, 1);
+	struct kfake_dev *kd = kp->kd[0];
+	struct iommu_group *group = kfake_group(test, kd);
+
+	kfake_skip_base(test, KFAKE_DIFF_RESET_AS_V2);
+
+	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
+	kfake_clear_log(kp->fake);
+	KUNIT_EXPECT_EQ(test, kfake_claim_dma_owner(test, group), 0);
+	KFAKE_EXPECT_NO_CALLS(test, kp->fake);
+	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), &kfake_blocked_domain);
+	kpci_reset_done(test, kp, 0);
+	KFAKE_EXPECT_NO_CALLS(test, kp->fake);
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, &kfake_blocked_domain);
+}
+
+/*
+ * A function removed while it is being reset, with a DMA alias parked for its
+ * reset: the alias no longer waits, and is attached to the group's domain.
+ */
+static void reset_release_with_parked_alias(struct kunit *test)
+{
+	struct kpci *kp = kpci_new(test, kpci_alias, 2);
+	struct kfake_dev *kd1 = kp->kd[1];
+	struct iommu_group *group = kfake_group(test, kd1);
+	struct iommu_domain *def = kfake_cur(kd1);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd1);
+
+	KUNIT_ASSERT_EQ(test, kfake_attach_group(test, paging, group), 0);
+	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
+	kfake_detach_group(test, paging, group);
+	KUNIT_ASSERT_PTR_EQ(test, kd1->rid, &kfake_blocked_domain);
+
+	kfake_clear_log(kp->fake);
+	pci_stop_and_remove_bus_device_locked(kp->pdev[0]);
+	kp->pdev[0] = NULL;
+	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, def);
+	KUNIT_EXPECT_EQ(test, kfake_count(kp->fake, KFAKE_RELEASE, NULL), 1);
+}
+
+/*
  * Hot-add function @devfn to the bridge, a copy of the first function in
  * configuration space, for the fake to translate with @cfg. It goes with the
  * bridge.
@@ -1774,6 +1825,8 @@ static struct kunit_case iommu_reset_cases[] = {
 	KUNIT_CASE(reset_dma_owner_released_during_reset),
 	KUNIT_CASE(reset_dma_owner_claimed_during_reset),
 	KUNIT_CASE(reset_release_during_reset),
+	KUNIT_CASE(reset_claim_with_untested_driver),
+	KUNIT_CASE(reset_release_with_parked_alias),
 	KUNIT_CASE(reset_device_joins_group_during_reset),
 	KUNIT_CASE(reset_dma_alias_joins_group_during_reset),
 	KUNIT_CASE(reset_ats_only_function_skips_pasids),
