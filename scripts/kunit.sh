@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kunit.sh CONFIG [SRC]: build and run the KUnit suites of the kernel tree
 # SRC (default: the work tree) in one configuration:
-#   uml           kunit.py run (User Mode Linux)
+#   uml           kunit.py build, the UML kernel, kunit.py parse
 #   x86_64        kunit.py build --arch=x86_64, boot in QEMU (TCG), kunit.py parse
 #   x86_64-debug  the same with kunit/x86_64-debug.kunitconfig added (KASAN,
 #                 lockdep, UBSAN, ...): VT-d and the iommufd selftest built
