@@ -32,6 +32,14 @@ static inline int kfake_core_replace_pasid(struct iommu_domain *domain,
 #define kfake_driver_domain(_dev)	iommu_get_domain_for_dev(_dev)
 
 /*
+ * No record of the core for test_dev(): the fakes of arm-smmu-v3 and AMD, whose
+ * rules need it during a reset, have no test_dev(), as their 6.12 drivers.
+ */
+#define KFAKE_HAS_TEST_DEV_RECORD	0
+#define kfake_record_rid(_dev)		((struct iommu_domain *)NULL)
+#define kfake_record_has_pasids(_dev)	false
+
+/*
  * attach_dev() is not told the old domain: the fake logs none and the
  * matchers do not compare it ...
  */

@@ -214,10 +214,16 @@ static bool kfake_is_s2(struct iommu_domain *domain)
 	return paging && paging->s2;
 }
 
-/* What the driver says about @domain on @kd, without changing anything */
+/*
+ * What the driver says about @domain on @kd, without changing anything, given
+ * the domain of its RID and whether PASIDs are in use: those of the hardware
+ * for an attach, those of the core's record for test_dev(), as the real
+ * drivers read them.
+ */
 static int kfake_judge(struct kfake *fake, struct kfake_dev *kd,
 		       struct iommu_domain *domain, ioasid_t pasid,
-		       struct iommu_domain *old)
+		       struct iommu_domain *old, struct iommu_domain *rid,
+		       bool has_pasids)
 {
 	int ret = kfake_unit_compatible(fake, domain, kd);
 
@@ -226,16 +232,16 @@ static int kfake_judge(struct kfake *fake, struct kfake_dev *kd,
 	if (kfake_is(fake, KFAKE_SMMUV3)) {
 		/* A stage-2 RID and a CD table of PASIDs exclude each other */
 		if (pasid == IOMMU_NO_PASID && kfake_is_s2(domain) &&
-		    kfake_has_pasids(kd))
+		    has_pasids)
 			return -EBUSY;
 		if (pasid != IOMMU_NO_PASID &&
-		    domain->type != IOMMU_DOMAIN_BLOCKED &&
-		    kfake_is_s2(kd->rid))
+		    domain->type != IOMMU_DOMAIN_BLOCKED && kfake_is_s2(rid))
 			return -EINVAL;
 	}
 	if (kfake_is(fake, KFAKE_AMD) && pasid != IOMMU_NO_PASID &&
 	    domain->type != IOMMU_DOMAIN_BLOCKED) {
-		if (kd->pasid_table_freed)
+		/* Blocking the RID freed the PASID table */
+		if (rid && rid->type == IOMMU_DOMAIN_BLOCKED)
 			return -EINVAL;
 		/* AMD's set_dev_pasid() does not replace */
 		if (old)
@@ -256,8 +262,13 @@ static int kfake_test_dev(struct iommu_domain *domain, struct device *dev,
 		ret = kd->refuse_err;
 	else if (kfake_kind_is(kd->cfg.refuse_kind, domain))
 		ret = kd->cfg.refuse_err;
+	else if (KFAKE_HAS_TEST_DEV_RECORD)
+		ret = kfake_judge(fake, kd, domain, pasid, old,
+				  kfake_record_rid(dev),
+				  kfake_record_has_pasids(dev));
 	else
-		ret = kfake_judge(fake, kd, domain, pasid, old);
+		ret = kfake_judge(fake, kd, domain, pasid, old, kd->rid,
+				  kfake_has_pasids(kd));
 
 	/*
 	 * Built only when logged. The benchmark compares kernels with and
@@ -346,7 +357,8 @@ static int kfake_attach(struct iommu_domain *domain, struct device *dev,
 	}
 	ev.ret = kfake_injected(fake, kd, KFAKE_ATTACH, domain);
 	if (!ev.ret)
-		ev.ret = kfake_judge(fake, kd, domain, IOMMU_NO_PASID, old);
+		ev.ret = kfake_judge(fake, kd, domain, IOMMU_NO_PASID, old,
+				     kd->rid, kfake_has_pasids(kd));
 	if (!ev.ret)
 		kfake_set_rid(fake, kd, domain, from);
 	else if (kfake_dirty(fake) && kd->rid != &kfake_blocked_domain)
@@ -410,7 +422,8 @@ static int kfake_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
 		       old : kfake_smmu_pasid_old(old);
 	ev.ret = kfake_injected(fake, kd, KFAKE_SET_PASID, domain);
 	if (!ev.ret)
-		ev.ret = kfake_judge(fake, kd, domain, pasid, old);
+		ev.ret = kfake_judge(fake, kd, domain, pasid, old, kd->rid,
+				     kfake_has_pasids(kd));
 	if (ev.ret) {
 		if (kfake_dirty(fake)) {
 			kfake_list_del(xa_load(&kd->pasids, pasid), kd, pasid);
@@ -1483,9 +1496,11 @@ void __noreturn kfake_skip(struct kunit *test, const char *fmt, ...)
 
 bool kfake_has_test_dev(struct kfake *fake)
 {
-	/* arm-smmu-v3 and AMD have none */
-	return !fake->cfg.no_test_dev && !kfake_is(fake, KFAKE_SMMUV3) &&
-	       !kfake_is(fake, KFAKE_AMD);
+	if (fake->cfg.no_test_dev)
+		return false;
+	/* arm-smmu-v3 and AMD have one where the core keeps a record for it */
+	return KFAKE_HAS_TEST_DEV_RECORD ||
+	       (!kfake_is(fake, KFAKE_SMMUV3) && !kfake_is(fake, KFAKE_AMD));
 }
 
 void kfake_need_test_dev(struct kunit *test, struct kfake *fake)

@@ -26,6 +26,15 @@
  */
 #define kfake_driver_domain(_dev)	iommu_driver_get_domain_for_dev(_dev)
 
+/*
+ * The core's record for test_dev(): arm-smmu-v3 and AMD judge a PASID by the
+ * domain of the RID, and the RID by the PASIDs in use, which a reset removes
+ * from the hardware; their test_dev() reads them from the core.
+ */
+#define KFAKE_HAS_TEST_DEV_RECORD	1
+#define kfake_record_rid(_dev)		iommu_test_dev_rid_domain(_dev)
+#define kfake_record_has_pasids(_dev)	iommu_test_dev_has_pasids(_dev)
+
 /* attach_dev() is told the old domain ... */
 #define KFAKE_ATTACH_DEV_PARAMS						\
 	struct iommu_domain *domain, struct device *dev,		\

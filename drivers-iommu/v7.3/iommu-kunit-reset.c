@@ -1583,12 +1583,17 @@ static void reset_untested_domain_waits(struct kunit *test)
 }
 
 /*
- * The SMMUv3 rule that a stage-2 RID excludes a CD table of PASIDs: a replace
- * refused outside a reset is refused during one as well, though the reset
- * removed the PASIDs the driver would see. Fails on v2: 0 during the reset,
- * and done() failed to attach PASID 1 behind the stage-2 RID with a WARN.
+ * arm-smmu-v3 ties the RID to the PASIDs: a stage-2 RID excludes a CD table of
+ * PASIDs (-EBUSY), and a PASID needs a RID with a CD table (-EINVAL behind a
+ * stage-2 RID). A reset removes the PASIDs and blocks the RID in the hardware,
+ * so a test_dev() reading the hardware would accept both during a reset and
+ * done() would then fail to restore what the core records. Its test_dev()
+ * reads the core's record: each request gets the answer it gets outside the
+ * reset, and a stage-1 domain is accepted and attached by done(), the PASIDs
+ * after it. Fails if iommu_test_dev_has_pasids() or
+ * iommu_test_dev_rid_domain() answer what the hardware has during a reset.
  */
-static void reset_smmu_s2_refused_as_outside(struct kunit *test)
+static void reset_smmu_rules_read_the_record(struct kunit *test)
 {
 	const struct kfake_cfg fcfg = {
 		.personality = KFAKE_SMMUV3,
@@ -1598,28 +1603,111 @@ static void reset_smmu_s2_refused_as_outside(struct kunit *test)
 	struct kpci *kp = kpci_create(test, &fcfg, kpci_one_pasid, 1);
 	struct kfake_dev *kd = kp->kd[0];
 	struct iommu_group *group = kfake_group(test, kd);
-	struct iommu_domain *def = kfake_cur(kd);
 	struct iommu_domain *pd = kfake_alloc_paging(test, kd);
+	struct iommu_domain *pd2 = kfake_alloc_paging(test, kd);
 	struct iommu_domain *s2 = kfake_alloc_s2(test, kd);
 
-	kfake_skip_base(test, KFAKE_DIFF_RESET_AS_V2);
+	kfake_need_test_dev(test, kp->fake);
 
+	/* The RID: a stage-2 domain with PASID 1 in use */
 	KUNIT_ASSERT_EQ(test, kfake_attach_pasid(test, pd, kd, 1), 0);
 	KUNIT_EXPECT_EQ(test, kfake_attach_group(test, s2, group), -EBUSY);
-	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), def);
-
 	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
 	kfake_clear_log(kp->fake);
 	KUNIT_EXPECT_EQ(test, kfake_attach_group(test, s2, group), -EBUSY);
-	KFAKE_EXPECT_NO_CALLS(test, kp->fake);
-	KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kd), def);
-
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_TEST_FAIL_EV(s2, kd, IOMMU_NO_PASID,
+					      &kfake_blocked_domain, -EBUSY));
+	KUNIT_EXPECT_EQ(test, kfake_attach_group(test, pd2, group), 0);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_TEST_FAIL_EV(s2, kd, IOMMU_NO_PASID,
+					      &kfake_blocked_domain, -EBUSY),
+			   KFAKE_TEST_EV(pd2, kd, IOMMU_NO_PASID,
+					 &kfake_blocked_domain));
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, &kfake_blocked_domain);
+	kfake_clear_log(kp->fake);
 	kunit_warning_suppress(test) {
 		kpci_reset_done(test, kp, 0);
 		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 0);
 	}
-	KUNIT_EXPECT_PTR_EQ(test, kd->rid, def);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_ATTACH_EV(pd2, kd, &kfake_blocked_domain),
+			   KFAKE_PASID_EV(pd, kd, 1, NULL));
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, pd2);
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), pd);
+
+	/* A PASID behind a stage-2 RID */
+	kfake_detach_pasid(test, kd, 1);
+	kfake_detach_group(test, pd2, group);
+	KUNIT_ASSERT_EQ(test, kfake_attach_group(test, s2, group), 0);
+	KUNIT_EXPECT_EQ(test, kfake_attach_pasid(test, pd, kd, 2), -EINVAL);
+	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
+	kfake_clear_log(kp->fake);
+	KUNIT_EXPECT_EQ(test, kfake_attach_pasid(test, pd, kd, 2), -EINVAL);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_TEST_FAIL_EV(pd, kd, 2, NULL, -EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 2, 0),
+			    ERR_PTR(-ENOENT));
+	kunit_warning_suppress(test) {
+		kpci_reset_done(test, kp, 0);
+		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 0);
+	}
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, s2);
+	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 2));
+}
+
+/*
+ * AMD frees the PASID table of a device when its RID is blocked, and refuses a
+ * PASID without one (-EINVAL). A reset blocks the RID, but done() attaches it
+ * again and with it a table: a PASID attached during the reset is accepted,
+ * as it is outside one, and done() attaches it. Behind a RID blocked for its
+ * owner (DMA ownership claimed) a PASID is refused, during a reset as outside.
+ * Fails if test_dev() is told the blocked RID of the hardware during a reset
+ * (iommu_test_dev_rid_domain() answering the blocking domain).
+ */
+static void reset_amd_pasid_table_from_the_record(struct kunit *test)
+{
+	const struct kfake_cfg fcfg = {
+		.personality = KFAKE_AMD,
+		.release = KFAKE_RELEASE_BLOCKED,
+		.max_pasids = 64,
+	};
+	struct kpci *kp = kpci_create(test, &fcfg, kpci_one_pasid, 1);
+	struct kfake_dev *kd = kp->kd[0];
+	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_domain *def = kfake_cur(kd);
+	struct iommu_domain *pd = kfake_alloc_paging(test, kd);
+
+	kfake_need_test_dev(test, kp->fake);
+
+	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
+	kfake_clear_log(kp->fake);
+	KUNIT_EXPECT_EQ(test, kfake_attach_pasid(test, pd, kd, 1), 0);
+	KFAKE_EXPECT_CALLS(test, kp->fake, KFAKE_TEST_EV(pd, kd, 1, NULL));
+	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 1));
+	kfake_clear_log(kp->fake);
+	kunit_warning_suppress(test) {
+		kpci_reset_done(test, kp, 0);
+		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 0);
+	}
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_ATTACH_EV(def, kd, &kfake_blocked_domain),
+			   KFAKE_PASID_EV(pd, kd, 1, NULL));
+	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), pd);
+	kfake_detach_pasid(test, kd, 1);
+
+	/* Behind a RID blocked for the owner of the group */
+	KUNIT_ASSERT_EQ(test, kfake_claim_dma_owner(test, group), 0);
+	KUNIT_EXPECT_EQ(test, kfake_attach_pasid(test, pd, kd, 2), -EINVAL);
+	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
+	kfake_clear_log(kp->fake);
+	KUNIT_EXPECT_EQ(test, kfake_attach_pasid(test, pd, kd, 2), -EINVAL);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_TEST_FAIL_EV(pd, kd, 2, NULL, -EINVAL));
+	kpci_reset_done(test, kp, 0);
+	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 2));
+	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 2, 0),
+			    ERR_PTR(-ENOENT));
 }
 
 /*
@@ -1876,7 +1964,8 @@ static struct kunit_case iommu_reset_cases[] = {
 	KUNIT_CASE(reset_done_attach_of_new_domain_fails),
 	KUNIT_CASE_PARAM(reset_untested_domain_waits,
 			 kfake_personality_gen_params),
-	KUNIT_CASE(reset_smmu_s2_refused_as_outside),
+	KUNIT_CASE(reset_smmu_rules_read_the_record),
+	KUNIT_CASE(reset_amd_pasid_table_from_the_record),
 	KUNIT_CASE_PARAM(reset_errno_table, errno_cases_gen_params),
 	{}
 };

@@ -320,6 +320,17 @@ static void test_dev_before_pasid_replace(struct kunit *test)
 
 	kd->refuse_domain = NULL;
 	kfake_clear_log(fake);
+	if (fake->cfg.personality == KFAKE_AMD) {
+		/* AMD's set_dev_pasid() does not replace, and test_dev() says so */
+		KUNIT_EXPECT_EQ(test, kfake_replace_pasid(test, p2, kd, 4),
+				-EOPNOTSUPP);
+		KFAKE_EXPECT_CALLS(test, fake,
+				   KFAKE_TEST_FAIL_EV(p2, kd, 4, p1,
+						      -EOPNOTSUPP));
+		KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 4, 0),
+				    h1);
+		return;
+	}
 	KUNIT_EXPECT_EQ(test, kfake_replace_pasid(test, p2, kd, 4), 0);
 	KFAKE_EXPECT_CALLS(test, fake,
 			   KFAKE_TEST_EV(p2, kd, 4, p1),

@@ -681,8 +681,10 @@ static inline struct iommu_domain *kfake_cur(struct kfake_dev *kd)
  * kfake_has_test_dev() - whether the fake's paging domains have test_dev()
  * @fake: the fake.
  *
- * Return: true for the plain and VT-d personalities (unless
- * &kfake_cfg.no_test_dev), false for SMMUv3 and AMD, whose drivers have none.
+ * Return: false with &kfake_cfg.no_test_dev; otherwise true for the plain and
+ * VT-d personalities, and for SMMUv3 and AMD where the core gives test_dev()
+ * its record of the device (iommu_test_dev_rid_domain(),
+ * iommu_test_dev_has_pasids()), which their rules need during a reset.
  */
 bool kfake_has_test_dev(struct kfake *fake);
 
