@@ -426,8 +426,8 @@ static void reset_group_without_domain(struct kunit *test)
 /*
  * DMA-aliased functions share a requester ID: the first done() leaves its
  * function blocked while the other one is still being reset, and the last
- * done() restores both. Fails on v2 (mainline's FIXME in done()): the first
- * done() attached the shared requester ID during the other reset.
+ * done() restores both. Fails if the first done() attaches the shared
+ * requester ID during the other reset (mainline's FIXME in done()).
  */
 static void reset_dma_alias_siblings_one_by_one(struct kunit *test)
 {
@@ -487,8 +487,8 @@ static void reset_attach_with_blocked_alias_busy(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, kd1->rid, def);
 
 	/*
-	 * A domain refused at any other time gets the refusal's code. Fails on
-	 * v2: -EBUSY.
+	 * A domain refused at any other time gets the refusal's code. Fails if
+	 * the alias is checked before the tests: -EBUSY.
 	 */
 	if (!kfake_base_has(KFAKE_DIFF_RESET_AS_V2)) {
 		kd1->refuse_domain = paging;
@@ -511,8 +511,8 @@ static void reset_attach_with_blocked_alias_busy(struct kunit *test)
 /*
  * A change that must succeed goes through while a DMA alias of a device of
  * the group is being reset: the alias is parked on the blocking domain, off
- * the domain about to be freed, and done() restores both. Fails on v2: the
- * alias programmed the shared requester ID during the reset.
+ * the domain about to be freed, and done() restores both. Fails if the alias
+ * programs the shared requester ID during the reset.
  */
 static void reset_detach_with_blocked_alias(struct kunit *test)
 {
@@ -1352,8 +1352,8 @@ static void reset_device_joins_group_during_reset(struct kunit *test)
 /*
  * The same for a function whose requester ID the device being reset also
  * issues DMA with: it is tested, then parked with the device being reset until
- * done(), which restores both. Fails on v2, whose probe path had no alias
- * check: the shared requester ID was programmed during the reset.
+ * done(), which restores both. Fails if the probe path has no alias check:
+ * the shared requester ID is then programmed during the reset.
  */
 static void reset_dma_alias_joins_group_during_reset(struct kunit *test)
 {
@@ -1389,9 +1389,9 @@ static void reset_dma_alias_joins_group_during_reset(struct kunit *test)
  * What done() cannot attach again for lack of resources stays on the blocking
  * domain, RID and PASIDs, without a WARN, and the core knows it: the next
  * change of the group's domain attaches the device from the blocking domain,
- * then its PASIDs. Fails on v2: done() warned, the core held the device on
- * paging and attached its PASIDs behind the blocked RID, and the next change
- * told the driver "old = paging".
+ * then its PASIDs. Fails if done() warns, if the core holds the device on
+ * paging and attaches its PASIDs behind the blocked RID, or if the next change
+ * tells the driver "old = paging".
  */
 static void reset_done_rid_reattach_fails(struct kunit *test)
 {
@@ -1435,8 +1435,8 @@ static void reset_done_rid_reattach_fails(struct kunit *test)
 /*
  * A PASID done() cannot attach again blocks the RID again too, so that the
  * device is wholly on the blocking domain, and the next reset attaches both.
- * Fails on v2: done() warned and left the device on def with the core holding
- * PASID 1 on pd, which its detach then told the driver.
+ * Fails if done() warns, or leaves the device on def with the core holding
+ * PASID 1 on pd, which its detach would then tell the driver.
  */
 static void reset_done_pasid_reattach_fails(struct kunit *test)
 {
@@ -1483,7 +1483,7 @@ static void reset_done_pasid_reattach_fails(struct kunit *test)
  * A domain accepted during the reset whose first attach, in done(), fails (a
  * domain ID allocation, say): as above. While the device is left blocked, a
  * PASID detach has nothing to remove from it, and the next reset attaches the
- * group's domain. Fails on v2: done() warned and the core held the device on
+ * group's domain. Fails if done() warns, or if the core holds the device on
  * paging with PASID 1 attached.
  */
 static void reset_done_attach_of_new_domain_fails(struct kunit *test)
@@ -1527,12 +1527,12 @@ static void reset_done_attach_of_new_domain_fails(struct kunit *test)
 }
 
 /*
- * During a reset, a domain whose driver has no test_dev() (as SMMUv3 and AMD
- * in mainline) gets -EBUSY on every attach path, before the driver is asked
- * anything; the core's own refusals keep their codes. done() restores what the
- * device had, and the domain attaches after the reset. Fails on v2: the attach
- * returned 0 untested, and done() met the driver's refusal with a WARN while
- * the core held the device on the domain.
+ * During a reset, a domain whose driver has no test_dev() gets -EBUSY on every
+ * attach path, before the driver is asked anything; the core's own refusals
+ * keep their codes. done() restores what the device had, and the domain
+ * attaches after the reset. Fails if the attach returns 0 untested: done()
+ * then meets the driver's refusal with a WARN while the core holds the device
+ * on the domain.
  */
 static void reset_untested_domain_waits(struct kunit *test)
 {
@@ -1717,9 +1717,10 @@ static void reset_amd_pasid_table_from_the_record(struct kunit *test)
  * a refusal by the core or the driver keeps that code, and only an attach that
  * must wait for done() gets -EBUSY (the base returns -EBUSY for every row with
  * a reset). The refusing device is function 1, which is not being reset.
- * Fails on v2 for the rows "foreign, PASID in use" (-EBUSY, the PASID checked
- * before the owner), "alias, refused" (-EBUSY, the alias checked before the
- * tests) and "untested" during a reset (0, accepted untested).
+ * Fails if the PASID in use is checked before the owner (row "foreign, PASID
+ * in use": -EBUSY), if the alias is checked before the tests ("alias,
+ * refused": -EBUSY) or if an untested domain is accepted during a reset
+ * ("untested": 0).
  */
 enum errno_path {
 	EP_ATTACH,		/* iommu_attach_group() */
