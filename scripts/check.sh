@@ -7,8 +7,9 @@
 #   apply       git am -3 of patch k on top of patches 1..k-1
 #   kunit-uml   UML KUnit kernel builds, the suites that exist pass
 #   w1          every touched .c file's object builds with W=1 (x86_64,
-#               .config of the x86_64-debug KUnit kernel), no warning in
-#               touched files
+#               .config of the x86_64-debug KUnit kernel; a file under
+#               drivers/iommu/arm/: arm64, cross-built, .config of the arm64
+#               KUnit kernel), no warning in touched files
 #   sparse      make C=2: no warning in touched files the base lacks
 #   checkpatch  checkpatch.pl --strict: no message except "added, moved or
 #               deleted file(s), does MAINTAINERS need updating?" and
@@ -21,7 +22,9 @@
 #               the item) on touched .c files: no report the base file
 #               lacks; a rule that cannot run fails the item, naming it
 # Then, on the full series: the copies check and the KUnit configurations
-# uml and x86_64-debug (CHECK_KUNIT_CONFIGS), one item per case.
+# uml and x86_64-debug (CHECK_KUNIT_CONFIGS), one item per case, and arm64
+# when the series touches drivers/iommu/arm/ (unless CHECK_KUNIT_CONFIGS is
+# set).
 #
 # Two lanes: the build lane (this process) builds and runs the x86_64-debug
 # KUnit kernel of the full series, then in the same build dir the W=1 +
@@ -55,6 +58,7 @@ rm -f "$summary"
 : >"$items"
 result_cache=$BASE_DIR/check-cache
 OBJ=$BUILD_ROOT/check-x86_64-debug
+OBJ_ARM=$BUILD_ROOT/check-arm64
 UML=$BUILD_ROOT/check-uml
 mkdir -p "$result_cache/objcheck" "$result_cache/coccicheck" "$BUILD_ROOT" "$CCACHE_DIR"
 # What earlier versions of this script left: results cached without
@@ -126,9 +130,18 @@ hash_of() {
 # make in the x86_64 build dir of the check tree, with messages in the C
 # locale (plain quotes; the kernel's Makefile unexports LC_ALL, so LANG and
 # LC_CTYPE are set too).
+# shellcheck disable=SC2317 # called through objcheck_arch's $mk
 kmake() {
 	LANG=C LC_CTYPE=C LC_MESSAGES=C LC_ALL=C make -C "$CHECK_WORK" O="$OBJ" ARCH=x86_64 CC="ccache gcc" -j"$JOBS" -s "$@"
 }
+# The same for arm64, cross-built in the arm64 build dir.
+# shellcheck disable=SC2317 # called through objcheck_arch's $mk
+kmake_arm64() {
+	LANG=C LC_CTYPE=C LC_MESSAGES=C LC_ALL=C make -C "$CHECK_WORK" O="$OBJ_ARM" ARCH=arm64 \
+		CROSS_COMPILE=aarch64-linux-gnu- CC="ccache aarch64-linux-gnu-gcc" -j"$JOBS" -s "$@"
+}
+# Files whose objects only an arm64 kernel builds.
+is_arm64_file() { [[ $1 == drivers/iommu/arm/* ]]; }
 
 # strip_src: drop the check tree's path from tool output, so that cached
 # results do not depend on where the tree was.
@@ -417,6 +430,19 @@ if ((applied == N)) && [[ " $KUNIT_CONFIGS " == *" x86_64-debug "* ]]; then
 	info "x86_64-debug: KUnit kernel of the full series (also the W=1/sparse build dir)"
 	run_kunit x86_64-debug "$OBJ" check-x86_64-debug
 fi
+# A series touching files that only arm64 builds (arm-smmu-v3) gets the
+# arm64 KUnit kernel too, whose build dir then serves their objects.
+need_arm64=0
+while IFS= read -r f; do
+	[[ $f == *.c ]] && is_arm64_file "$f" && need_arm64=1
+done <"$work/all-touched"
+if ((need_arm64)) && [[ -z ${CHECK_KUNIT_CONFIGS+set} && " $KUNIT_CONFIGS " != *" arm64 "* ]]; then
+	KUNIT_CONFIGS+=" arm64"
+fi
+if ((applied == N && need_arm64)) && [[ " $KUNIT_CONFIGS " == *" arm64 "* ]]; then
+	info "arm64: KUnit kernel of the full series (also the arm64 W=1/sparse build dir)"
+	run_kunit arm64 "$OBJ_ARM" check-arm64
+fi
 
 # 2. W=1 + sparse: one make per tree (base, then each patch) of the
 # touched objects, with the .config of the x86_64-debug kernel.
@@ -440,6 +466,26 @@ else
 	config_hash=none
 	info "kunit.py config --arch=x86_64 failed (see $RESULTS/check-obj-config.log)"
 fi
+config_ok_arm=0
+config_hash_arm=none
+if ((need_arm64)); then
+	config_ok_arm=1
+	if [[ -z ${kunit_rc[check-arm64]:-} ]]; then
+		kc=()
+		add_repo_kunitconfigs kc arm64
+		[[ -f $CHECK_WORK/drivers/iommu/.kunitconfig ]] && kc+=(--kunitconfig="$CHECK_WORK/drivers/iommu/.kunitconfig")
+		(cd "$CHECK_WORK" && kunit_py "$CHECK_WORK" config --arch=arm64 --cross_compile=aarch64-linux-gnu- \
+			--build_dir="$OBJ_ARM" "${kc[@]}" --make_options="CC=ccache aarch64-linux-gnu-gcc") \
+			>"$RESULTS/check-obj-arm64-config.log" 2>&1 || config_ok_arm=0
+	fi
+	if ((config_ok_arm)) && [[ -f $OBJ_ARM/.config ]] && ! grep -q '^CONFIG_WERROR=y' "$OBJ_ARM/.config"; then
+		cp "$OBJ_ARM/.config" "$OBJ_ARM.config"
+		config_hash_arm=$(sha1sum <"$OBJ_ARM.config" | cut -c1-40)
+	else
+		config_ok_arm=0
+		info "no arm64 .config for the W=1/sparse objects (see $RESULTS/check-obj-arm64-config.log)"
+	fi
+fi
 
 # A sparse the tree accepts (bookworm's 0.6.4 is too old for v7.3).
 if sparse_bin=$(ensure_sparse "$CHECK_WORK"); then
@@ -450,17 +496,21 @@ else
 	sparse_bin=
 fi
 
-# objcheck OUT C...: make W=1 C=2 of the objects of the .c files C in the
-# checked-out tree, raw output (check tree path stripped) in OUT; cached by
-# (tree, objects, .config, sparse, gcc).  Status 1 when make failed or an
-# object was not built, 2 when it built but sparse did not run; neither is
-# cached.  Every step is checked (callers run it with set -e off).
-objcheck() {
-	local out=$1 key f rc=0 c o objs=()
-	shift
+# objcheck_arch ARCH OUT C...: make W=1 C=2 of the objects of the .c files
+# C in the checked-out tree, for ARCH (x86_64 or arm64: build dir and .config
+# of its KUnit kernel), raw output (check tree path stripped) in OUT; cached
+# by (tree, objects, arch, .config, sparse, gcc).  Status 1 when make failed
+# or an object was not built, 2 when it built but sparse did not run;
+# neither is cached.  Every step is checked (callers run it with set -e off).
+objcheck_arch() {
+	local arch=$1 out=$2 key f rc=0 c o objs=() dir=$OBJ chash=$config_hash mk=kmake cc=gcc
+	shift 2
+	if [[ $arch == arm64 ]]; then
+		dir=$OBJ_ARM chash=$config_hash_arm mk=kmake_arm64 cc=aarch64-linux-gnu-gcc
+	fi
 	for c in "$@"; do objs+=("${c%.c}.o"); done
-	key=$(hash_of objcheck-3 "$(cw rev-parse 'HEAD^{tree}')" "${objs[@]}" "$config_hash" \
-		"${sparse_bin:+$("$sparse_bin" --version)}" "$(gcc --version | first 1)") || return 1
+	key=$(hash_of objcheck-4 "$(cw rev-parse 'HEAD^{tree}')" "$arch" "${objs[@]}" "$chash" \
+		"${sparse_bin:+$("$sparse_bin" --version)}" "$("$cc" --version | first 1)") || return 1
 	f=$result_cache/objcheck/$key
 	if [[ -f $f ]]; then
 		cp "$f" "$out" || return 1
@@ -468,12 +518,12 @@ objcheck() {
 	fi
 	local chk=()
 	[[ -z $sparse_bin ]] || chk=(C=2 CHECK="$sparse_bin")
-	cp "$OBJ.config" "$OBJ/.config" || return 1
-	(cd "$OBJ" && rm -f "${objs[@]}") || return 1
-	kmake W=1 "${chk[@]}" "${objs[@]}" >"$out.raw" 2>&1 || rc=$?
+	cp "$dir.config" "$dir/.config" || return 1
+	(cd "$dir" && rm -f "${objs[@]}") || return 1
+	"$mk" W=1 "${chk[@]}" "${objs[@]}" >"$out.raw" 2>&1 || rc=$?
 	strip_src <"$out.raw" >"$out" || return 1
 	for o in "${objs[@]}"; do
-		[[ -f $OBJ/$o ]] || { echo "make: $o was not built: not enabled by the x86_64 .config?" >>"$out"; rc=1; }
+		[[ -f $dir/$o ]] || { echo "make: $o was not built: not enabled by the $arch .config?" >>"$out"; rc=1; }
 	done
 	((rc == 0)) || return 1
 	# The kernel's Makefile silently skips a sparse it does not accept.
@@ -481,6 +531,30 @@ objcheck() {
 		return 2
 	fi
 	cache_put "$f" <"$out" || return 1
+}
+# objcheck OUT C...: objcheck_arch for each architecture the files C need
+# (arm64 for is_arm64_file, x86_64 for the others), the outputs
+# concatenated in OUT; the worst status (1 before 2 before 0).
+objcheck() {
+	local out=$1 c rc=0 r x86=() arm=()
+	shift
+	for c in "$@"; do
+		if is_arm64_file "$c"; then arm+=("$c"); else x86+=("$c"); fi
+	done
+	: >"$out"
+	if ((${#x86[@]})); then
+		r=0
+		objcheck_arch x86_64 "$out.x86" "${x86[@]}" || r=$?
+		cat "$out.x86" >>"$out" 2>/dev/null
+		rc=$r
+	fi
+	if ((${#arm[@]})); then
+		r=0
+		objcheck_arch arm64 "$out.arm" "${arm[@]}" || r=$?
+		cat "$out.arm" >>"$out" 2>/dev/null
+		((rc == 1 || r == 0)) || rc=$r
+	fi
+	return "$rc"
 }
 # Output classes of make W=1 C=2: gcc (file:line:col: ... [-Wname]),
 # sparse (file:line:col: without [-W]), kernel-doc (file:line: warning:
@@ -496,7 +570,10 @@ if ((applied > 0)); then
 		[[ $f == *.c ]] && cw cat-file -e "HEAD:$f" 2>/dev/null && printf '%s\n' "$f"
 	done <"$work/all-touched")
 	base_obj=ok
-	if ((config_ok)) && [[ -n $sparse_bin ]] && ((${#base_c[@]})); then
+	for f in "${base_c[@]}"; do
+		! is_arm64_file "$f" || ((config_ok_arm)) || base_obj="no arm64 .config for the base objects"
+	done
+	if [[ $base_obj == ok ]] && ((config_ok)) && [[ -n $sparse_bin ]] && ((${#base_c[@]})); then
 		info "W=1 + sparse: the base (${#base_c[@]} objects)"
 		rc=0
 		objcheck "$work/obj.base" "${base_c[@]}" || rc=$?
@@ -515,6 +592,13 @@ for ((k = 1; k <= applied; k++)); do
 		put "$k" w1 FAIL "no x86_64 .config, see $RESULTS/check-obj-config.log"
 		put "$k" sparse FAIL "no x86_64 .config"
 		continue
+	fi
+	n_arm=0
+	for f in "${cfiles[@]}"; do ! is_arm64_file "$f" || n_arm=$((n_arm + 1)); done
+	if ((n_arm > 0 && config_ok_arm == 0)); then
+		put "$k" w1 FAIL "no arm64 .config for $n_arm objects, see $RESULTS/check-obj-arm64-config.log"
+		put "$k" sparse FAIL "no arm64 .config"
+		continue
 	elif [[ -z $sparse_bin ]]; then
 		put "$k" sparse FAIL "no sparse that this kernel accepts (see the log above)"
 	fi
@@ -531,7 +615,9 @@ for ((k = 1; k <= applied; k++)); do
 		[[ -z $sparse_bin ]] || put "$k" sparse FAIL "not run: the objects do not build"
 		continue
 	elif ((nw == 0)); then
-		put "$k" w1 PASS "${#cfiles[@]} objects, no warning"
+		arm_note=
+		((n_arm == 0)) || arm_note=", $n_arm of them arm64"
+		put "$k" w1 PASS "${#cfiles[@]} objects$arm_note, no warning"
 	else
 		shows "$work/w1.$k" "$work/obj.$k" | putd "$k" w1 FAIL "$nw warnings in touched files"
 	fi
@@ -554,8 +640,9 @@ for ((k = 1; k <= applied; k++)); do
 		shows "$work/sparse-new.$k" "$work/obj.$k" | putd "$k" sparse FAIL "$ns new warnings in touched files"
 	fi
 done
-# Leave the build dir with the full series' .config for the next build.
+# Leave the build dirs with the full series' .config for the next build.
 [[ ! -f $OBJ.config ]] || cp "$OBJ.config" "$OBJ/.config"
+[[ ! -f $OBJ_ARM.config ]] || cp "$OBJ_ARM.config" "$OBJ_ARM/.config"
 
 # 3. UML KUnit of every patch, in one build dir (a changed .kunitconfig
 # regenerates the .config there and kbuild rebuilds what depends on it).  A
@@ -663,6 +750,7 @@ for config in $KUNIT_CONFIGS; do
 		name=check-uml-p${uml_of[N]:-$N}
 		;;
 	x86_64-debug) ;;
+	arm64) ((need_arm64)) || run_kunit "$config" "$OBJ_ARM" "$name" ;;
 	*) run_kunit "$config" "$BUILD_ROOT/check-$config" "$name" ;;
 	esac
 	r=$RESULTS/$name.txt

@@ -10,6 +10,7 @@ set -euo pipefail
 pkgs=(
 	git make gcc libc6-dev bc flex bison libelf-dev libssl-dev
 	python3 python3-ply python3-git perl sparse coccinelle qemu-system-x86 ccache xz-utils
+	gcc-aarch64-linux-gnu qemu-system-arm
 	ocaml-nox ocaml-findlib b4
 	rsync cpio kmod shellcheck debian-archive-keyring apt dpkg
 	util-linux coreutils findutils

@@ -27,7 +27,8 @@ case $config in
 uml) arch=um timeout_default=600 ;;
 x86_64) arch=x86_64 timeout_default=900 ;;
 x86_64-debug) arch=x86_64 timeout_default=1800 ;;
-*) die "usage: kunit.sh uml|x86_64|x86_64-debug [SRC]" ;;
+arm64) arch=arm64 timeout_default=1200 ;;
+*) die "usage: kunit.sh uml|x86_64|x86_64-debug|arm64 [SRC]" ;;
 esac
 src=${2:-$WORK}
 [[ -f $src/tools/testing/kunit/kunit.py ]] || die "$src is not a kernel tree (no tools/testing/kunit/kunit.py); run: make apply BASE=$BASE"
@@ -56,7 +57,15 @@ else
 	info "no drivers/iommu/.kunitconfig in $src (yet): building the $config KUnit kernel without the series' suites (0 cases)"
 fi
 add_repo_kunitconfigs kunitconfigs "$config"
-common=(--build_dir="$build" "${kunitconfigs[@]}" --make_options="CC=ccache gcc" --jobs="$JOBS")
+cc=gcc
+if [[ $arch == arm64 ]]; then
+	# Debian's cross compiler (gcc-aarch64-linux-gnu); deps.sh installs it.
+	cc=aarch64-linux-gnu-gcc
+	command -v "$cc" >/dev/null || die "$cc not found: run make deps (package gcc-aarch64-linux-gnu)"
+	command -v qemu-system-aarch64 >/dev/null || die "qemu-system-aarch64 not found: run make deps (package qemu-system-arm)"
+fi
+common=(--build_dir="$build" "${kunitconfigs[@]}" --make_options="CC=ccache $cc" --jobs="$JOBS")
+[[ $arch != arm64 ]] || common+=(--cross_compile=aarch64-linux-gnu-)
 
 # kunit_step ARGS: kunit.py ARGS in the tree, output to the build log. A
 # cold build now and then ends in "Inconsistent kallsyms data"; the kernel's
@@ -102,17 +111,27 @@ if [[ $arch == um ]]; then
 else
 	rc=0
 	kunit_step build --arch="$arch" "${common[@]}" || rc=$?
-	image=$build/arch/x86/boot/bzImage
+	if [[ $arch == arm64 ]]; then
+		image=$build/arch/arm64/boot/Image.gz
+	else
+		image=$build/arch/x86/boot/bzImage
+	fi
 	if ((rc != 0)) || [[ ! -f $image ]]; then
 		build_ok=0
 	else
 		info "$config: booting $image in QEMU (TCG, timeout ${timeout}s)"
-		qemu=(qemu-system-x86_64 -accel tcg -nodefaults -nographic -serial stdio -no-reboot -m 2048
-			-kernel "$image" -append 'kunit.enable=1 console=ttyS0 kunit_shutdown=reboot panic=-1')
-		# qboot boots faster than SeaBIOS (kunit.py uses it too).
-		for rom in /usr/share/qemu/qboot.rom /usr/share/seabios/qboot.rom; do
-			[[ -f $rom ]] && { qemu+=(-bios "$rom"); break; }
-		done
+		if [[ $arch == arm64 ]]; then
+			qemu=(qemu-system-aarch64 -accel tcg -machine virt -cpu max -nodefaults -nographic -serial stdio
+				-no-reboot -m 2048 -kernel "$image"
+				-append 'kunit.enable=1 console=ttyAMA0 kunit_shutdown=reboot panic=-1')
+		else
+			qemu=(qemu-system-x86_64 -accel tcg -nodefaults -nographic -serial stdio -no-reboot -m 2048
+				-kernel "$image" -append 'kunit.enable=1 console=ttyS0 kunit_shutdown=reboot panic=-1')
+			# qboot boots faster than SeaBIOS (kunit.py uses it too).
+			for rom in /usr/share/qemu/qboot.rom /usr/share/seabios/qboot.rom; do
+				[[ -f $rom ]] && { qemu+=(-bios "$rom"); break; }
+			done
+		fi
 		qrc=0
 		# --foreground: QEMU stays in our process group, so Ctrl-C stops it.
 		timeout --foreground --kill-after=30 "$timeout" "${qemu[@]}" </dev/null >"$log" 2>&1 || qrc=$?

@@ -156,6 +156,7 @@ kunit_fragments() {
 	uml) echo uml ;;
 	x86_64) echo x86_64 ;;
 	x86_64-debug) echo x86_64 x86_64-debug ;;
+	arm64) echo arm64 ;;
 	*) return 1 ;;
 	esac
 }

@@ -10,7 +10,8 @@
 # SELFTEST_KUNIT=1 also kunit.sh uml on the throwaway series, with
 # SELFTEST_CHECK=1 also check.sh (CHECK_KUNIT_CONFIGS applies); with
 # SELFTEST_BAD=1 also check.sh on a third patch with a W=1, sparse,
-# kernel-doc and coccicheck problem (without the full-series KUnit runs).
+# kernel-doc and coccicheck problem, and a W=1 problem in an arm64-only
+# file (without the full-series KUnit runs).
 # Needs the base fetched (make fetch).  Ends with "N passed, N failed".
 set -euo pipefail
 { # Read the whole script before running it: editing it meanwhile is safe.
@@ -377,6 +378,14 @@ void *iommu_selftest_bad(size_t n, const void *src)
 	return p;
 }
 C
+	# W=1 in a file that only arm64 builds (cross-built in its own dir)
+	cat >>"$WORK/drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c" <<'C'
+
+void arm_smmu_selftest_bad(void)
+{
+	int unused_arm;
+}
+C
 	git -C "$WORK" commit -q -a -F - <<MSG
 iommu: add a bad function (selftest)
 
@@ -393,6 +402,7 @@ MSG
 	# CHECK|its failure (regex)|a message that must be shown under it
 	for want in "w1|[0-9]+ warnings in touched files|unused variable 'unused' [-Wunused-variable]" \
 		"w1|[0-9]+ warnings in touched files|no previous prototype for 'iommu_selftest_bad' [-Wmissing-prototypes]" \
+		"w1|[0-9]+ warnings in touched files|unused variable 'unused_arm' [-Wunused-variable]" \
 		"sparse|[0-9]+ new warnings in touched files|Using plain integer as NULL pointer" \
 		"kernel-doc|[0-9]+ new warnings|function parameter 'src' not described" \
 		"checkpatch|[0-9]+ messages|TRAILING_STATEMENTS" \
