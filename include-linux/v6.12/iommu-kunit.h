@@ -68,11 +68,14 @@ static inline void kfake_no_warn_count(struct kunit *test, int expected)
  *	of devices an invalidation walks, and moves a device between lists by
  *	the old domain it is given; a stage-2 RID domain and PASIDs exclude
  *	each other (-EBUSY); when the last PASID goes, the RID is re-attached to
- *	the driver's idea of its static domain.
+ *	the driver's idea of its static domain. Where the core has a record
+ *	for test_dev() (kfake_has_test_dev()), test_dev() judges these rules on
+ *	it, as the driver does, and attach_dev() on the hardware.
  * @KFAKE_AMD: AMD-Vi: blocking the RID frees the device's PASID table, so a
  *	PASID callback after it uses freed state, which fails the test; a
  *	paging or identity RID domain allocates a new, empty table;
- *	set_dev_pasid() does not replace: it refuses any old domain.
+ *	set_dev_pasid() does not replace: it refuses any old domain. test_dev()
+ *	as for %KFAKE_SMMUV3.
  * @KFAKE_NR_PERSONALITIES: number of personalities.
  */
 enum kfake_personality {
