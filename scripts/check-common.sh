@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # check-common.sh [BASE...]: the KUnit helpers and suites are one source for
-# every base: each file of drivers-iommu/<base>/ and include-linux/<base>/
-# must exist for every base and be byte-identical across them, except the
-# per-base compat header (COMPAT_FILE), which every base must have.  Prints
+# every base: each of their files (iommu-kunit*) in drivers-iommu/<base>/ and
+# include-linux/<base>/ must exist for every base and be byte-identical
+# across them, except the per-base compat header (COMPAT_FILE), which every
+# base must have.  The other copies are files a driver patch of one base adds
+# (a driver's own KUnit test): not compared.  Prints
 # one PASS/FAIL line per file and exits non-zero when any file differs or is
 # missing.  Without bases: every base with a patches/<base>/series.
 set -euo pipefail
@@ -28,7 +30,7 @@ for b in "${bases[@]}"; do
 		[[ -d $REPO/$d/$b ]] || continue
 		while IFS= read -r f; do
 			names["$d/${f#"$REPO/$d/$b/"}"]=1
-		done < <(find "$REPO/$d/$b" -type f)
+		done < <(find "$REPO/$d/$b" -type f -name 'iommu-kunit*')
 	done
 done
 ((${#names[@]} > 0)) || die "no copies in ${COPY_DIRS[*]} for ${bases[*]}"

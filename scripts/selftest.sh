@@ -461,6 +461,36 @@ SH
 	fi
 fi
 
+# check-common.sh on scratch copies of two bases: identical KUnit files
+# pass, a file of one base's driver only is not compared, a changed byte or
+# a missing KUnit file fails.
+C=$T/common
+rm -rf "$C"
+mkdir -p "$C/scripts" "$C/patches/a" "$C/patches/b"
+cp "$REPO"/scripts/{check-common.sh,lib.sh} "$C/scripts/"
+for b in a b; do
+	: >"$C/patches/$b/series"
+	mkdir -p "$C/drivers-iommu/$b" "$C/include-linux/$b"
+	printf 'one\n' >"$C/drivers-iommu/$b/iommu-kunit-x.c"
+	printf 'compat %s\n' "$b" >"$C/drivers-iommu/$b/iommu-kunit-compat.h"
+	printf 'h\n' >"$C/include-linux/$b/iommu-kunit.h"
+done
+mkdir -p "$C/drivers-iommu/a/amd"
+printf 'a only\n' >"$C/drivers-iommu/a/amd/amd_iommu_test.c"
+if out=$("$C/scripts/check-common.sh" 2>&1); then
+	ok "check-common.sh passes identical KUnit files and ignores a driver's own file"
+else
+	ko "check-common.sh passes identical KUnit files and ignores a driver's own file" "$out"
+fi
+printf 'One\n' >"$C/drivers-iommu/b/iommu-kunit-x.c"
+expect_fail "check-common.sh fails on a changed byte" 'FAIL common drivers-iommu/iommu-kunit-x.c: b differs' \
+	"$C/scripts/check-common.sh"
+printf 'one\n' >"$C/drivers-iommu/b/iommu-kunit-x.c"
+rm "$C/include-linux/b/iommu-kunit.h"
+expect_fail "check-common.sh fails on a KUnit file missing for a base" \
+	'FAIL common include-linux/iommu-kunit.h: missing for b' "$C/scripts/check-common.sh"
+rm -rf "$C"
+
 printf '%d passed, %d failed\n' "$pass" "$fail"
 ((fail == 0))
 exit
