@@ -36,8 +36,16 @@ static inline int kfake_core_replace_pasid(struct iommu_domain *domain,
  * rules need it during a reset, have no test_dev(), as their 6.12 drivers.
  */
 #define KFAKE_HAS_TEST_DEV_RECORD	0
-#define kfake_record_rid(_dev)		((struct iommu_domain *)NULL)
-#define kfake_record_has_pasids(_dev)	false
+
+static inline struct iommu_domain *kfake_record_rid(struct device *dev)
+{
+	return NULL;
+}
+
+static inline bool kfake_record_has_pasids(struct device *dev)
+{
+	return false;
+}
 
 /*
  * attach_dev() is not told the old domain: the fake logs none and the

@@ -1636,10 +1636,14 @@ static void reset_smmu_rules_read_the_record(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, kd->rid, pd2);
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), pd);
 
-	/* A PASID behind a stage-2 RID */
+	/*
+	 * A PASID behind a stage-2 RID. The RID is attached as iommufd does
+	 * it, with a handle, which the pasid_array keeps at IOMMU_NO_PASID:
+	 * not a PASID in use.
+	 */
 	kfake_detach_pasid(test, kd, 1);
 	kfake_detach_group(test, pd2, group);
-	KUNIT_ASSERT_EQ(test, kfake_attach_group(test, s2, group), 0);
+	KUNIT_ASSERT_EQ(test, kfake_attach_group_handle(test, s2, group), 0);
 	KUNIT_EXPECT_EQ(test, kfake_attach_pasid(test, pd, kd, 2), -EINVAL);
 	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
 	kfake_clear_log(kp->fake);
