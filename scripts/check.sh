@@ -450,6 +450,7 @@ config_ok=1
 if [[ -z ${kunit_rc[check-x86_64-debug]:-} ]]; then
 	kc=()
 	add_repo_kunitconfigs kc x86_64-debug
+	add_tree_kunitconfigs kc x86_64-debug "$CHECK_WORK"
 	[[ -f $CHECK_WORK/drivers/iommu/.kunitconfig ]] && kc+=(--kunitconfig="$CHECK_WORK/drivers/iommu/.kunitconfig")
 	(cd "$CHECK_WORK" && kunit_py "$CHECK_WORK" config --arch=x86_64 --build_dir="$OBJ" \
 		"${kc[@]}" --make_options="CC=ccache gcc") >"$RESULTS/check-obj-config.log" 2>&1 || config_ok=0
@@ -473,6 +474,7 @@ if ((need_arm64)); then
 	if [[ -z ${kunit_rc[check-arm64]:-} ]]; then
 		kc=()
 		add_repo_kunitconfigs kc arm64
+		add_tree_kunitconfigs kc arm64 "$CHECK_WORK"
 		[[ -f $CHECK_WORK/drivers/iommu/.kunitconfig ]] && kc+=(--kunitconfig="$CHECK_WORK/drivers/iommu/.kunitconfig")
 		(cd "$CHECK_WORK" && kunit_py "$CHECK_WORK" config --arch=arm64 --cross_compile=aarch64-linux-gnu- \
 			--build_dir="$OBJ_ARM" "${kc[@]}" --make_options="CC=ccache aarch64-linux-gnu-gcc") \

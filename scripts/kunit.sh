@@ -57,6 +57,7 @@ else
 	info "no drivers/iommu/.kunitconfig in $src (yet): building the $config KUnit kernel without the series' suites (0 cases)"
 fi
 add_repo_kunitconfigs kunitconfigs "$config"
+add_tree_kunitconfigs kunitconfigs "$config" "$src"
 cc=gcc
 if [[ $arch == arm64 ]]; then
 	# Debian's cross compiler (gcc-aarch64-linux-gnu); deps.sh installs it.

@@ -178,6 +178,24 @@ add_repo_kunitconfigs() {
 	done
 }
 
+# add_tree_kunitconfigs ARRAY CONFIG SRC: append to the array named ARRAY a
+# --kunitconfig=FILE option for each .kunitconfig of a driver that the KUnit
+# configuration CONFIG builds and that the tree SRC has (a driver patch of
+# the series adds it, with the options of the driver's own suite): AMD-Vi
+# on x86_64, arm-smmu-v3 on arm64.  Options the tree may lack stay out of
+# the repo's fragments, so that a tree without that patch still configures.
+add_tree_kunitconfigs() {
+	local -n _topts=$1
+	local f rel=()
+	case $2 in
+	x86_64 | x86_64-debug) rel=(drivers/iommu/amd/.kunitconfig) ;;
+	arm64) rel=(drivers/iommu/arm/arm-smmu-v3/.kunitconfig) ;;
+	esac
+	for f in "${rel[@]}"; do
+		[[ ! -f $3/$f ]] || _topts+=(--kunitconfig="$3/$f")
+	done
+}
+
 have_base() {
 	[[ -f $BASE_GIT/$BASE_STAMP ]]
 }
