@@ -215,32 +215,51 @@ static bool kfake_is_s2(struct iommu_domain *domain)
 }
 
 /*
- * What the driver says about @domain on @kd, without changing anything, given
- * the domain of its RID and whether PASIDs are in use: those of the hardware
- * for an attach, those of the core's record for test_dev(), as the real
+ * Where the rules of a driver read the domain of the RID and the PASIDs in use:
+ * the hardware for an attach, the core's record for test_dev(), as the real
  * drivers read them.
  */
+enum kfake_view {
+	KFAKE_VIEW_HW,
+	KFAKE_VIEW_RECORD,
+};
+
+static struct iommu_domain *kfake_view_rid(struct kfake_dev *kd,
+					   enum kfake_view view)
+{
+	return view == KFAKE_VIEW_RECORD ? kfake_record_rid(kd->dev) : kd->rid;
+}
+
+static bool kfake_view_has_pasids(struct kfake_dev *kd, enum kfake_view view)
+{
+	return view == KFAKE_VIEW_RECORD ? kfake_record_has_pasids(kd->dev) :
+					   kfake_has_pasids(kd);
+}
+
+/* What the driver says about @domain on @kd, without changing anything */
 static int kfake_judge(struct kfake *fake, struct kfake_dev *kd,
 		       struct iommu_domain *domain, ioasid_t pasid,
-		       struct iommu_domain *old, struct iommu_domain *rid,
-		       bool has_pasids)
+		       struct iommu_domain *old, enum kfake_view view)
 {
 	int ret = kfake_unit_compatible(fake, domain, kd);
+	struct iommu_domain *rid;
 
 	if (ret)
 		return ret;
 	if (kfake_is(fake, KFAKE_SMMUV3)) {
 		/* A stage-2 RID and a CD table of PASIDs exclude each other */
 		if (pasid == IOMMU_NO_PASID && kfake_is_s2(domain) &&
-		    has_pasids)
+		    kfake_view_has_pasids(kd, view))
 			return -EBUSY;
 		if (pasid != IOMMU_NO_PASID &&
-		    domain->type != IOMMU_DOMAIN_BLOCKED && kfake_is_s2(rid))
+		    domain->type != IOMMU_DOMAIN_BLOCKED &&
+		    kfake_is_s2(kfake_view_rid(kd, view)))
 			return -EINVAL;
 	}
 	if (kfake_is(fake, KFAKE_AMD) && pasid != IOMMU_NO_PASID &&
 	    domain->type != IOMMU_DOMAIN_BLOCKED) {
 		/* Blocking the RID freed the PASID table */
+		rid = kfake_view_rid(kd, view);
 		if (rid && rid->type == IOMMU_DOMAIN_BLOCKED)
 			return -EINVAL;
 		/* AMD's set_dev_pasid() does not replace */
@@ -262,13 +281,10 @@ static int kfake_test_dev(struct iommu_domain *domain, struct device *dev,
 		ret = kd->refuse_err;
 	else if (kfake_kind_is(kd->cfg.refuse_kind, domain))
 		ret = kd->cfg.refuse_err;
-	else if (KFAKE_HAS_TEST_DEV_RECORD)
-		ret = kfake_judge(fake, kd, domain, pasid, old,
-				  kfake_record_rid(dev),
-				  kfake_record_has_pasids(dev));
 	else
-		ret = kfake_judge(fake, kd, domain, pasid, old, kd->rid,
-				  kfake_has_pasids(kd));
+		ret = kfake_judge(fake, kd, domain, pasid, old,
+				  KFAKE_HAS_TEST_DEV_RECORD ? KFAKE_VIEW_RECORD :
+							      KFAKE_VIEW_HW);
 
 	/*
 	 * Built only when logged. The benchmark compares kernels with and
@@ -358,7 +374,7 @@ static int kfake_attach(struct iommu_domain *domain, struct device *dev,
 	ev.ret = kfake_injected(fake, kd, KFAKE_ATTACH, domain);
 	if (!ev.ret)
 		ev.ret = kfake_judge(fake, kd, domain, IOMMU_NO_PASID, old,
-				     kd->rid, kfake_has_pasids(kd));
+				     KFAKE_VIEW_HW);
 	if (!ev.ret)
 		kfake_set_rid(fake, kd, domain, from);
 	else if (kfake_dirty(fake) && kd->rid != &kfake_blocked_domain)
@@ -422,8 +438,8 @@ static int kfake_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
 		       old : kfake_smmu_pasid_old(old);
 	ev.ret = kfake_injected(fake, kd, KFAKE_SET_PASID, domain);
 	if (!ev.ret)
-		ev.ret = kfake_judge(fake, kd, domain, pasid, old, kd->rid,
-				     kfake_has_pasids(kd));
+		ev.ret = kfake_judge(fake, kd, domain, pasid, old,
+				     KFAKE_VIEW_HW);
 	if (ev.ret) {
 		if (kfake_dirty(fake)) {
 			kfake_list_del(xa_load(&kd->pasids, pasid), kd, pasid);
