@@ -81,7 +81,8 @@ static void pasid_attach_twice_busy(struct kunit *test)
 			-EBUSY);
 	/*
 	 * The core's own checks come before the busy PASID, as they did before
-	 * test_dev(). Fails if the PASID in use is checked first: -EBUSY.
+	 * test_dev(). Fails if the PASID in use is checked first, as on v2:
+	 * -EBUSY.
 	 */
 	KUNIT_EXPECT_EQ(test, iommu_attach_device_pasid(foreign, kd->dev, 3,
 							NULL), -EINVAL);

@@ -427,7 +427,8 @@ static void reset_group_without_domain(struct kunit *test)
  * DMA-aliased functions share a requester ID: the first done() leaves its
  * function blocked while the other one is still being reset, and the last
  * done() restores both. Fails if the first done() attaches the shared
- * requester ID during the other reset (mainline's FIXME in done()).
+ * requester ID during the other reset (mainline's FIXME in done(), kept by
+ * v2).
  */
 static void reset_dma_alias_siblings_one_by_one(struct kunit *test)
 {
@@ -488,7 +489,7 @@ static void reset_attach_with_blocked_alias_busy(struct kunit *test)
 
 	/*
 	 * A domain refused at any other time gets the refusal's code. Fails if
-	 * the alias is checked before the tests: -EBUSY.
+	 * the alias is checked before the tests, as on v2: -EBUSY.
 	 */
 	if (!kfake_base_has(KFAKE_DIFF_RESET_AS_V2)) {
 		kd1->refuse_domain = paging;
@@ -512,7 +513,7 @@ static void reset_attach_with_blocked_alias_busy(struct kunit *test)
  * A change that must succeed goes through while a DMA alias of a device of
  * the group is being reset: the alias is parked on the blocking domain, off
  * the domain about to be freed, and done() restores both. Fails if the alias
- * programs the shared requester ID during the reset.
+ * programs the shared requester ID during the reset, as on v2.
  */
 static void reset_detach_with_blocked_alias(struct kunit *test)
 {
@@ -1352,8 +1353,8 @@ static void reset_device_joins_group_during_reset(struct kunit *test)
 /*
  * The same for a function whose requester ID the device being reset also
  * issues DMA with: it is tested, then parked with the device being reset until
- * done(), which restores both. Fails if the probe path has no alias check:
- * the shared requester ID is then programmed during the reset.
+ * done(), which restores both. Fails if the probe path has no alias check,
+ * as on v2: the shared requester ID is then programmed during the reset.
  */
 static void reset_dma_alias_joins_group_during_reset(struct kunit *test)
 {
@@ -1389,9 +1390,9 @@ static void reset_dma_alias_joins_group_during_reset(struct kunit *test)
  * What done() cannot attach again for lack of resources stays on the blocking
  * domain, RID and PASIDs, without a WARN, and the core knows it: the next
  * change of the group's domain attaches the device from the blocking domain,
- * then its PASIDs. Fails if done() warns, if the core holds the device on
- * paging and attaches its PASIDs behind the blocked RID, or if the next change
- * tells the driver "old = paging".
+ * then its PASIDs. Fails, as on v2, if done() warns, if the core holds the
+ * device on paging and attaches its PASIDs behind the blocked RID, or if the
+ * next change tells the driver "old = paging".
  */
 static void reset_done_rid_reattach_fails(struct kunit *test)
 {
@@ -1435,8 +1436,8 @@ static void reset_done_rid_reattach_fails(struct kunit *test)
 /*
  * A PASID done() cannot attach again blocks the RID again too, so that the
  * device is wholly on the blocking domain, and the next reset attaches both.
- * Fails if done() warns, or leaves the device on def with the core holding
- * PASID 1 on pd, which its detach would then tell the driver.
+ * Fails, as on v2, if done() warns, or leaves the device on def with the core
+ * holding PASID 1 on pd, which its detach would then tell the driver.
  */
 static void reset_done_pasid_reattach_fails(struct kunit *test)
 {
@@ -1483,8 +1484,8 @@ static void reset_done_pasid_reattach_fails(struct kunit *test)
  * A domain accepted during the reset whose first attach, in done(), fails (a
  * domain ID allocation, say): as above. While the device is left blocked, a
  * PASID detach has nothing to remove from it, and the next reset attaches the
- * group's domain. Fails if done() warns, or if the core holds the device on
- * paging with PASID 1 attached.
+ * group's domain. Fails, as on v2, if done() warns, or if the core holds the
+ * device on paging with PASID 1 attached.
  */
 static void reset_done_attach_of_new_domain_fails(struct kunit *test)
 {
@@ -1530,9 +1531,9 @@ static void reset_done_attach_of_new_domain_fails(struct kunit *test)
  * During a reset, a domain whose driver has no test_dev() gets -EBUSY on every
  * attach path, before the driver is asked anything; the core's own refusals
  * keep their codes. done() restores what the device had, and the domain
- * attaches after the reset. Fails if the attach returns 0 untested: done()
- * then meets the driver's refusal with a WARN while the core holds the device
- * on the domain.
+ * attaches after the reset. Fails if the attach returns 0 untested, as on v2:
+ * done() then meets the driver's refusal with a WARN while the core holds the
+ * device on the domain.
  */
 static void reset_untested_domain_waits(struct kunit *test)
 {
@@ -1590,8 +1591,9 @@ static void reset_untested_domain_waits(struct kunit *test)
  * done() would then fail to restore what the core records. Its test_dev()
  * reads the core's record: each request gets the answer it gets outside the
  * reset, and a stage-1 domain is accepted and attached by done(), the PASIDs
- * after it. Fails if iommu_test_dev_has_pasids() or
- * iommu_test_dev_rid_domain() answer what the hardware has during a reset.
+ * after it. Fails on v2, which accepted the stage-2 domain untested during the
+ * reset, and if iommu_test_dev_has_pasids() or iommu_test_dev_rid_domain()
+ * answer what the hardware has during a reset.
  */
 static void reset_smmu_rules_read_the_record(struct kunit *test)
 {
@@ -1666,8 +1668,9 @@ static void reset_smmu_rules_read_the_record(struct kunit *test)
  * again and with it a table: a PASID attached during the reset is accepted,
  * as it is outside one, and done() attaches it. Behind a RID blocked for its
  * owner (DMA ownership claimed) a PASID is refused, during a reset as outside.
- * Fails if test_dev() is told the blocked RID of the hardware during a reset
- * (iommu_test_dev_rid_domain() answering the blocking domain).
+ * Fails on v2, which accepted the PASID untested, and if test_dev() is told the
+ * blocked RID of the hardware during a reset (iommu_test_dev_rid_domain()
+ * answering the blocking domain).
  */
 static void reset_amd_pasid_table_from_the_record(struct kunit *test)
 {
@@ -1721,10 +1724,10 @@ static void reset_amd_pasid_table_from_the_record(struct kunit *test)
  * a refusal by the core or the driver keeps that code, and only an attach that
  * must wait for done() gets -EBUSY (the base returns -EBUSY for every row with
  * a reset). The refusing device is function 1, which is not being reset.
- * Fails if the PASID in use is checked before the owner (row "foreign, PASID
- * in use": -EBUSY), if the alias is checked before the tests ("alias,
- * refused": -EBUSY) or if an untested domain is accepted during a reset
- * ("untested": 0).
+ * Fails, as on v2, if the PASID in use is checked before the owner (row
+ * "foreign, PASID in use": -EBUSY), if the alias is checked before the tests
+ * ("alias, refused": -EBUSY) or if an untested domain is accepted during a
+ * reset ("untested": 0).
  */
 enum errno_path {
 	EP_ATTACH,		/* iommu_attach_group() */

@@ -81,7 +81,7 @@ static void probe_group_shares_default_domain(struct kunit *test)
  * A driver's own static default domain of another type than identity or
  * blocked (fsl_pamu's platform domain) has no owner, and is the driver's all
  * the same: every device of the group joins it. Fails if the owner check
- * refuses it to the second device, which then fails its probe.
+ * refuses it to the second device, which then fails its probe (as on v2).
  */
 static void probe_group_shares_own_default_domain(struct kunit *test)
 {
