@@ -20,16 +20,25 @@ static inline int kfake_core_replace_pasid(struct iommu_domain *domain,
 	return -EOPNOTSUPP;
 }
 
+/*
+ * pci_reset_bus() blocks the IOMMU translation of every device it resets
+ * (pci_bus_save_and_disable_locked(), pci_slot_save_and_disable_locked())
+ */
+#define KFAKE_HAS_BUS_RESET_BLOCK	1
+
 #define kfake_zalloc_obj(_p)		kzalloc(sizeof(*(_p)), GFP_KERNEL)
 
 #define KFAKE_IMPORT_NS(_ns)		MODULE_IMPORT_NS(_ns)
 
-/*
- * The domain a driver asking the core believes the device is on: 6.12 has
- * only iommu_get_domain_for_dev(), the group's domain, which arm-smmu-v3
- * uses.
- */
-#define kfake_driver_domain(_dev)	iommu_get_domain_for_dev(_dev)
+/* The domain a driver asking the core believes the device is on */
+#define kfake_driver_domain(_dev)	iommu_driver_get_domain_for_dev(_dev)
+
+/* The core blocks the devices of a driver around a reset if it opts in */
+#define KFAKE_HAS_RESET_OPT_IN		1
+static inline void kfake_set_reset_ops(struct iommu_ops *ops, bool block)
+{
+	ops->block_on_reset = block;
+}
 
 /*
  * No record of the core for test_dev(): the fakes of arm-smmu-v3 and AMD, whose
@@ -57,15 +66,15 @@ static inline bool kfake_record_has_pasids(struct device *dev)
 #define KFAKE_ATTACH_HAS_OLD		0
 
 /*
- * ... and arm-smmu-v3 moves the RID off the domain the core's getter
- * answers. Its set_dev_pasid() takes a PASID off no domain's list, as the
- * core attaches only a free PASID; remove_dev_pasid() takes it off the
- * domain it is given.
+ * ... and arm-smmu-v3 moves the RID off the domain the core's getter for
+ * drivers answers. Its set_dev_pasid() takes a PASID off no domain's list,
+ * as the core attaches only a free PASID; remove_dev_pasid() takes it off
+ * the domain it is given.
  */
 static inline struct iommu_domain *kfake_smmu_old(struct device *dev,
 						  struct iommu_domain *old)
 {
-	return iommu_get_domain_for_dev(dev);
+	return iommu_driver_get_domain_for_dev(dev);
 }
 
 static inline struct iommu_domain *
@@ -119,21 +128,14 @@ static inline void kfake_set_alloc_ops(struct iommu_ops *ops, bool identity)
 /*
  * Where 6.12 and this series on it do not behave as mainline with the v7.3
  * series: the core reverts a failed change on the device that failed too and
- * attaches PASIDs without a blocked domain (later mainline does neither),
- * arm-smmu-v3 asks the core's getter for the old domain, and the series gives
- * any BLOCKED release_domain's require_direct devices the identity domain,
- * tests a domain before it finds a PASID busy, attaches during a reset as v2
- * of the mainline series did (untested domains taken, a failure of done()
- * forgotten), and leaves a require_direct device that a forced change cannot
- * move on the old domain.
+ * attaches PASIDs without a blocked domain (later mainline does neither), and
+ * the series tests a domain before it finds a PASID busy and leaves a
+ * require_direct device that a forced change cannot move on the old domain.
  */
 #define KFAKE_BASE_DIFFS						\
 	(BIT(KFAKE_DIFF_REVERT_FAILED_DEV) |				\
 	 BIT(KFAKE_DIFF_PASID_WITHOUT_BLOCKED) |			\
-	 BIT(KFAKE_DIFF_SMMU_GETTER_OLD) |				\
-	 BIT(KFAKE_DIFF_RELEASE_ANY_BLOCKED) |				\
 	 BIT(KFAKE_DIFF_PASID_TESTED_WHEN_BUSY) |			\
-	 BIT(KFAKE_DIFF_RESET_AS_V2) |					\
 	 BIT(KFAKE_DIFF_DIRECT_LEFT_ON_OLD))
 
 #endif /* __IOMMU_KUNIT_COMPAT_H */

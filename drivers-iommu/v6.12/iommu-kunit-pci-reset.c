@@ -1,11 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit tests of the PCI reset methods that call pci_dev_reset_iommu_prepare()
- * and pci_dev_reset_iommu_done() themselves (drivers/pci/pci.c): pcie_flr(),
- * the af_flr, pm and bus methods, through pci_reset_function() with the
- * method chosen as the sysfs reset_method attribute chooses it. The emulated
- * function records what the fake IOMMU held when it was reset
- * (struct kpci_seen).
+ * and pci_dev_reset_iommu_done() themselves (drivers/pci/pci.c, quirks.c):
+ * pcie_flr(), the af_flr, pm, bus and device_specific methods, through
+ * pci_reset_function() with the method chosen as the sysfs reset_method
+ * attribute chooses it, and of pci_reset_bus(), which resets several
+ * functions at once. The emulated function records what the fake IOMMU held
+ * when it was reset (struct kpci_seen).
+ *
+ * Not emulated: ACPI _RST (pci_dev_acpi_reset()), which needs an ACPI
+ * namespace node with a _RST method for the function, which neither UML nor
+ * the software host bridge have; and the parent bus reset
+ * (pci_parent_bus_reset()) and the secondary bus reset of __pci_reset_bus(),
+ * which need a bridge above the functions (dev->bus->self): the functions
+ * of the software host bridge are on its root bus. The bus method blocks
+ * the function before it chooses between the slot and the parent bus, and
+ * __pci_reset_bus() blocks its devices as __pci_reset_slot() does, which the
+ * slot cases below reach.
  */
 #include <kunit/test.h>
 #include <linux/iommu-kunit.h>
@@ -22,18 +33,35 @@ static const struct kpci_fn kpci_resettable[] = {
 	  .alias = -1 },
 };
 
-static struct kpci *kpci_new(struct kunit *test, const struct kpci_fn *fns,
-			     unsigned int nr)
+/*
+ * Function 0 with the IDs of the Intel 82599 SFP VF, whose device-specific
+ * reset method (reset_intel_82599_sfp_virtfn()) is a bare pcie_flr() whose
+ * return it ignores
+ */
+static const struct kpci_fn kpci_quirked[] = {
+	{ .devfn = 0, .ats = true, .pasid = true, .resets = true,
+	  .alias = -1, .vendor = PCI_VENDOR_ID_INTEL, .device = 0x10ed },
+};
+
+static struct kpci *kpci_new_as(struct kunit *test, const struct kpci_fn *fns,
+				unsigned int nr, enum kfake_personality personality)
 {
 	const struct kfake_cfg cfg = {
-		.personality = test->param_value ?
-			       kfake_param_personality(test) : KFAKE_PLAIN,
+		.personality = personality,
 		.release = KFAKE_RELEASE_BLOCKED,
 		.max_pasids = 64,
 		.unit1_max_pasids = 16,
 	};
 
 	return kpci_create(test, &cfg, fns, nr);
+}
+
+/* The personality of the case's parameter, if it is one */
+static struct kpci *kpci_new(struct kunit *test, const struct kpci_fn *fns,
+			     unsigned int nr)
+{
+	return kpci_new_as(test, fns, nr, test->param_value ?
+				  kfake_param_personality(test) : KFAKE_PLAIN);
 }
 
 /* The reset_method attribute of PCI devices in sysfs */
@@ -193,22 +221,27 @@ struct kpci_slot {
 	struct hotplug_slot hotplug;
 	struct kpci *kp;
 	int ret;
-	/* What the fake held for function 0 when the slot was reset */
+	/* What the fake held for each function when the slot was reset */
 	unsigned int nr_reset;
-	struct iommu_domain *rid;
-	struct iommu_domain *pasid;
+	unsigned int nr_events;
+	struct iommu_domain *rid[KPCI_NR_FN];
+	struct iommu_domain *pasid[KPCI_NR_FN];
 };
 
 static int kpci_reset_slot(struct hotplug_slot *hotplug, bool probe)
 {
 	struct kpci_slot *ks = container_of(hotplug, struct kpci_slot, hotplug);
-	struct kfake_dev *kd = ks->kp->kd[0];
+	struct kpci *kp = ks->kp;
+	unsigned int i;
 
 	if (probe)
 		return 0;
 	ks->nr_reset++;
-	ks->rid = kd->rid;
-	ks->pasid = kfake_pasid_domain(kd, KPCI_RESET_PASID);
+	ks->nr_events = kp->fake->nr_events;
+	for (i = 0; i < kp->nr_fns; i++) {
+		ks->rid[i] = kp->kd[i]->rid;
+		ks->pasid[i] = kfake_pasid_domain(kp->kd[i], KPCI_RESET_PASID);
+	}
 	return ks->ret;
 }
 
@@ -218,18 +251,22 @@ static const struct hotplug_slot_ops kpci_slot_ops = {
 
 static void kpci_slot_remove(void *data)
 {
-	struct pci_dev *pdev = data;
+	struct kpci_slot *ks = data;
+	unsigned int i;
 
-	pdev->slot = NULL;
+	for (i = 0; i < ks->kp->nr_fns; i++)
+		ks->kp->pdev[i]->slot = NULL;
 }
 
-/* Put function 0 in a hotplug slot that resets it */
+/* Put the functions in a hotplug slot that resets them */
 static struct kpci_slot *kpci_add_slot(struct kunit *test, struct kpci *kp)
 {
 	struct pci_dev *pdev = kp->pdev[0];
 	struct kpci_slot *ks;
+	unsigned int i;
 
-	KUNIT_ASSERT_NULL(test, pdev->slot);
+	for (i = 0; i < kp->nr_fns; i++)
+		KUNIT_ASSERT_NULL(test, kp->pdev[i]->slot);
 	ks = kunit_kzalloc(test, sizeof(*ks), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ks);
 	ks->kp = kp;
@@ -239,9 +276,10 @@ static struct kpci_slot *kpci_add_slot(struct kunit *test, struct kpci *kp)
 	ks->slot.bus = pdev->bus;
 	ks->slot.hotplug = &ks->hotplug;
 	ks->slot.number = PCI_SLOT(pdev->devfn);
-	pdev->slot = &ks->slot;
+	for (i = 0; i < kp->nr_fns; i++)
+		kp->pdev[i]->slot = &ks->slot;
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, kpci_slot_remove,
-							pdev), 0);
+							ks), 0);
 	return ks;
 }
 
@@ -256,8 +294,8 @@ static void reset_method_slot(struct kunit *test)
 	kpci_translate(test, kp, "bus", &rid, &pasid);
 	KUNIT_EXPECT_EQ(test, pci_reset_function(kp->pdev[0]), 0);
 	KUNIT_EXPECT_EQ(test, ks->nr_reset, 1);
-	KUNIT_EXPECT_PTR_EQ(test, ks->rid, &kfake_blocked_domain);
-	KUNIT_EXPECT_NULL(test, ks->pasid);
+	KUNIT_EXPECT_PTR_EQ(test, ks->rid[0], &kfake_blocked_domain);
+	KUNIT_EXPECT_NULL(test, ks->pasid[0]);
 	KFAKE_EXPECT_CALLS(test, kp->fake,
 			   KFAKE_PASID_EV(&kfake_blocked_domain, kd,
 					  KPCI_RESET_PASID, pasid),
@@ -271,7 +309,7 @@ static void reset_method_slot(struct kunit *test)
 	kfake_clear_log(kp->fake);
 	KUNIT_EXPECT_EQ(test, pci_reset_function(kp->pdev[0]), -EIO);
 	KUNIT_EXPECT_EQ(test, ks->nr_reset, 2);
-	KUNIT_EXPECT_PTR_EQ(test, ks->rid, &kfake_blocked_domain);
+	KUNIT_EXPECT_PTR_EQ(test, ks->rid[0], &kfake_blocked_domain);
 	KUNIT_EXPECT_PTR_EQ(test, kd->rid, rid);
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, KPCI_RESET_PASID),
 			    pasid);
@@ -386,32 +424,69 @@ static void reset_method_blocks_after_pending_wait(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, kp->seen[0].rid, &kfake_blocked_domain);
 }
 
+/* A reset method, and how a case makes it reset function 0 */
+struct kpci_method {
+	const char *name;
+	/* Written to reset_method; NULL: call pcie_flr() */
+	const char *method;
+	const struct kpci_fn *fns;
+	/* Function 0 is in a hotplug slot, which the bus method resets */
+	bool slot;
+	enum kpci_reset_kind kind;
+};
+
+static const struct kpci_method kpci_methods[] = {
+	{ "flr", "flr", kpci_resettable, false, KPCI_RESET_FLR },
+	{ "pcie_flr", NULL, kpci_resettable, false, KPCI_RESET_FLR },
+	{ "af_flr", "af_flr", kpci_resettable, false, KPCI_RESET_AF_FLR },
+	{ "pm", "pm", kpci_resettable, false, KPCI_RESET_PM },
+	{ "bus_slot", "bus", kpci_resettable, true, KPCI_RESET_NONE },
+	{ "device_specific", "device_specific", kpci_quirked, false,
+	  KPCI_RESET_FLR },
+};
+
+KUNIT_ARRAY_PARAM_DESC(kpci_methods, kpci_methods, name);
+
+/* The methods whose reset pci_dev_wait() waits for the function after */
+static const struct kpci_method kpci_waiting_methods[] = {
+	{ "flr", "flr", kpci_resettable, false, KPCI_RESET_FLR },
+	{ "af_flr", "af_flr", kpci_resettable, false, KPCI_RESET_AF_FLR },
+	{ "pm", "pm", kpci_resettable, false, KPCI_RESET_PM },
+};
+
+KUNIT_ARRAY_PARAM_DESC(kpci_waiting_methods, kpci_waiting_methods, name);
+
+static int kpci_method_reset(struct kpci *kp, const struct kpci_method *m)
+{
+	return m->method ? pci_reset_function(kp->pdev[0]) :
+			   pcie_flr(kp->pdev[0]);
+}
+
 /*
  * A method whose prepare fails reports the error and does not reset the
- * function: it would otherwise reset it with ATS and translation live.
+ * function: it would otherwise reset it with ATS and translation live. A
+ * device-specific method fails as a whole, even one that ignores what its
+ * pcie_flr() returns.
  */
 static void reset_method_prepare_failure_no_reset(struct kunit *test)
 {
-	struct kpci *kp = kpci_new(test, kpci_resettable, 1);
+	const struct kpci_method *m = test->param_value;
+	struct kpci *kp = kpci_new_as(test, m->fns, 1, KFAKE_PLAIN);
+	struct kpci_slot *ks = m->slot ? kpci_add_slot(test, kp) : NULL;
 	struct kfake_dev *kd = kp->kd[0];
 	struct iommu_domain *rid, *pasid;
 
-	kpci_translate(test, kp, "flr", &rid, &pasid);
+	kpci_translate(test, kp, m->method, &rid, &pasid);
 	kp->pdev[0]->imm_ready = 1;
 	/* Blocking the RID fails; the PASID, removed first, comes back */
 	kd->cfg.fail_kind = KFAKE_KIND_BLOCKED;
 	kd->cfg.fail_err = -EIO;
-	KUNIT_EXPECT_EQ(test, pcie_flr(kp->pdev[0]), -EIO);
-	KUNIT_EXPECT_EQ(test, pci_reset_function(kp->pdev[0]), -EIO);
+	KUNIT_EXPECT_EQ(test, kpci_method_reset(kp, m), -EIO);
 	kd->cfg.fail_kind = KFAKE_KIND_NONE;
 	KUNIT_EXPECT_EQ(test, kp->seen[0].nr, 0);
+	if (ks)
+		KUNIT_EXPECT_EQ(test, ks->nr_reset, 0);
 	KFAKE_EXPECT_CALLS(test, kp->fake,
-			   KFAKE_PASID_EV(&kfake_blocked_domain, kd,
-					  KPCI_RESET_PASID, pasid),
-			   KFAKE_ATTACH_FAIL_EV(&kfake_blocked_domain, kd, rid,
-						-EIO),
-			   KFAKE_PASID_EV(pasid, kd, KPCI_RESET_PASID,
-					  NULL),
 			   KFAKE_PASID_EV(&kfake_blocked_domain, kd,
 					  KPCI_RESET_PASID, pasid),
 			   KFAKE_ATTACH_FAIL_EV(&kfake_blocked_domain, kd, rid,
@@ -421,6 +496,213 @@ static void reset_method_prepare_failure_no_reset(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, kd->rid, rid);
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, KPCI_RESET_PASID),
 			    pasid);
+}
+
+/*
+ * A device-specific reset method runs blocked as a whole, not only around
+ * the pcie_flr() it ends with: what it does to the function before the FLR
+ * (here the wait for its pending transactions, which that pcie_flr() does
+ * first) happens with the translation blocked already, and the pcie_flr()
+ * nests on the block without any callback of its own.
+ */
+static void reset_method_device_specific(struct kunit *test)
+{
+	struct kpci *kp = kpci_new_as(test, kpci_quirked, 1, KFAKE_PLAIN);
+	struct iommu_domain *rid, *pasid;
+
+	kpci_translate(test, kp, "device_specific", &rid, &pasid);
+	kp->pdev[0]->imm_ready = 1;
+	KUNIT_EXPECT_EQ(test, pci_reset_function(kp->pdev[0]), 0);
+	kpci_expect_blocked_reset(test, kp, KPCI_RESET_FLR, rid, pasid);
+	KUNIT_EXPECT_TRUE(test, kp->seen[0].polled);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, kp->seen[0].polled_rid,
+				&kfake_blocked_domain,
+				"device-specific reset: steps before the FLR run translating");
+}
+
+static void kpci_reconnect(void *data)
+{
+	struct pci_dev *pdev = data;
+
+	pdev->error_state = pci_channel_io_normal;
+}
+
+/*
+ * A function that does not come back from its reset (pci_dev_wait() gives
+ * up: -ENOTTY, and __pci_reset_function_locked() would try the next method)
+ * is let translate again all the same, as it is restored to its
+ * configuration: left blocked, its block would stay unbalanced, so that the
+ * next reset would only nest on it and it would never translate again. The
+ * next reset blocks and restores it as any. pci_dev_wait() polls a function
+ * for 60 s; one marked disconnected (struct kpci, @vanish) gives it up at
+ * once, with the same -ENOTTY.
+ */
+static void reset_method_timeout_restores(struct kunit *test)
+{
+	const struct kpci_method *m = test->param_value;
+	struct kpci *kp = kpci_new_as(test, m->fns, 1, KFAKE_PLAIN);
+	struct pci_dev *pdev = kp->pdev[0];
+	struct iommu_domain *rid, *pasid;
+
+	kpci_translate(test, kp, m->method, &rid, &pasid);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, kpci_reconnect,
+							pdev), 0);
+	/* Wait for the function, as without Immediate Readiness */
+	pdev->imm_ready = 0;
+	kp->vanish[0] = true;
+	KUNIT_EXPECT_EQ(test, pci_reset_function(pdev), -ENOTTY);
+	KUNIT_EXPECT_TRUE(test,
+			  pdev->error_state == pci_channel_io_perm_failure);
+	kpci_expect_blocked_reset(test, kp, m->kind, rid, pasid);
+
+	pdev->error_state = pci_channel_io_normal;
+	kfake_clear_log(kp->fake);
+	kpci_clear_seen(kp);
+	KUNIT_EXPECT_EQ(test, pci_reset_function(pdev), 0);
+	kpci_expect_blocked_reset(test, kp, m->kind, rid, pasid);
+}
+
+/*
+ * Three functions in one hotplug slot, each in its own group: function 0
+ * with ATS and a PASID, function 1 with ATS, function 2 without ATS.
+ */
+static const struct kpci_fn kpci_slot_fns[] = {
+	{ .devfn = 0, .ats = true, .pasid = true, .alias = -1 },
+	{ .devfn = 1, .ats = true, .alias = -1 },
+	{ .devfn = 2, .alias = -1 },
+};
+
+struct kpci_slot_domains {
+	struct iommu_domain *rid[3];
+	struct iommu_domain *pasid;
+};
+
+/*
+ * Give each function of kpci_slot_fns a paging domain, and function 0
+ * another on KPCI_RESET_PASID, and put them in a hotplug slot.
+ */
+static struct kpci_slot *kpci_slot_translate(struct kunit *test,
+					     struct kpci *kp,
+					     struct kpci_slot_domains *d)
+{
+	struct kpci_slot *ks = kpci_add_slot(test, kp);
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(d->rid); i++) {
+		d->rid[i] = kfake_alloc_paging(test, kp->kd[i]);
+		KUNIT_ASSERT_EQ(test,
+				kfake_attach_group(test, d->rid[i],
+						   kfake_group(test, kp->kd[i])),
+				0);
+	}
+	d->pasid = kfake_alloc_paging(test, kp->kd[0]);
+	KUNIT_ASSERT_EQ(test, kfake_attach_pasid(test, d->pasid, kp->kd[0],
+						 KPCI_RESET_PASID), 0);
+	kfake_clear_log(kp->fake);
+	return ks;
+}
+
+/* Every function translates with its domains again */
+static void kpci_slot_expect_restored(struct kunit *test, struct kpci *kp,
+				      const struct kpci_slot_domains *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(d->rid); i++) {
+		KUNIT_EXPECT_PTR_EQ(test, kp->kd[i]->rid, d->rid[i]);
+		KUNIT_EXPECT_PTR_EQ(test, kfake_cur(kp->kd[i]), d->rid[i]);
+	}
+	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kp->kd[0],
+						     KPCI_RESET_PASID),
+			    d->pasid);
+}
+
+/*
+ * pci_reset_bus() of functions that share a slot, as VFIO's hot reset does:
+ * a slot reset of them all, which blocks every function with ATS before and
+ * restores it after, whether the reset succeeds or fails.
+ */
+static void bus_reset_blocks_every_function(struct kunit *test)
+{
+	/* The slot reset succeeds, then fails */
+	static const int rets[] = { 0, -EIO };
+	struct kpci *kp = kpci_new_as(test, kpci_slot_fns, 3, KFAKE_PLAIN);
+	struct kfake_dev *kd0 = kp->kd[0], *kd1 = kp->kd[1];
+	struct kpci_slot_domains d;
+	struct kpci_slot *ks;
+	unsigned int i;
+
+	kpci_need_bus_reset_block(test);
+	ks = kpci_slot_translate(test, kp, &d);
+	for (i = 0; i < ARRAY_SIZE(rets); i++) {
+		ks->ret = rets[i];
+		ks->nr_reset = 0;
+		kfake_clear_log(kp->fake);
+		KUNIT_EXPECT_EQ(test, pci_reset_bus(kp->pdev[0]), rets[i]);
+		KUNIT_EXPECT_EQ(test, ks->nr_reset, 1);
+		KUNIT_EXPECT_PTR_EQ(test, ks->rid[0], &kfake_blocked_domain);
+		KUNIT_EXPECT_NULL(test, ks->pasid[0]);
+		KUNIT_EXPECT_PTR_EQ(test, ks->rid[1], &kfake_blocked_domain);
+		/* Without ATS: not blocked */
+		KUNIT_EXPECT_PTR_EQ(test, ks->rid[2], d.rid[2]);
+		/* All blocked before the reset, restored after */
+		KUNIT_EXPECT_EQ(test, ks->nr_events, 3);
+		KFAKE_EXPECT_CALLS(test, kp->fake,
+				   KFAKE_PASID_EV(&kfake_blocked_domain, kd0,
+						  KPCI_RESET_PASID, d.pasid),
+				   KFAKE_ATTACH_EV(&kfake_blocked_domain, kd0,
+						   d.rid[0]),
+				   KFAKE_ATTACH_EV(&kfake_blocked_domain, kd1,
+						   d.rid[1]),
+				   KFAKE_ATTACH_EV(d.rid[0], kd0,
+						   &kfake_blocked_domain),
+				   KFAKE_PASID_EV(d.pasid, kd0,
+						  KPCI_RESET_PASID, NULL),
+				   KFAKE_ATTACH_EV(d.rid[1], kd1,
+						   &kfake_blocked_domain));
+		kpci_slot_expect_restored(test, kp, &d);
+	}
+}
+
+/*
+ * A function of the slot that cannot be blocked fails pci_reset_bus() before
+ * anything is reset, and the functions blocked before it are restored. The
+ * blocks are balanced: the next pci_reset_bus() blocks them all again.
+ */
+static void bus_reset_prepare_failure_no_reset(struct kunit *test)
+{
+	struct kpci *kp = kpci_new_as(test, kpci_slot_fns, 3, KFAKE_PLAIN);
+	struct kfake_dev *kd0 = kp->kd[0], *kd1 = kp->kd[1];
+	struct kpci_slot_domains d;
+	struct kpci_slot *ks;
+
+	kpci_need_bus_reset_block(test);
+	ks = kpci_slot_translate(test, kp, &d);
+	kd1->cfg.fail_kind = KFAKE_KIND_BLOCKED;
+	kd1->cfg.fail_err = -EIO;
+	KUNIT_EXPECT_EQ(test, pci_reset_bus(kp->pdev[0]), -EIO);
+	kd1->cfg.fail_kind = KFAKE_KIND_NONE;
+	KUNIT_EXPECT_EQ(test, ks->nr_reset, 0);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_PASID_EV(&kfake_blocked_domain, kd0,
+					  KPCI_RESET_PASID, d.pasid),
+			   KFAKE_ATTACH_EV(&kfake_blocked_domain, kd0,
+					   d.rid[0]),
+			   KFAKE_ATTACH_FAIL_EV(&kfake_blocked_domain, kd1,
+						d.rid[1], -EIO),
+			   KFAKE_ATTACH_EV(d.rid[0], kd0,
+					   &kfake_blocked_domain),
+			   KFAKE_PASID_EV(d.pasid, kd0, KPCI_RESET_PASID,
+					  NULL));
+	kpci_slot_expect_restored(test, kp, &d);
+
+	kfake_clear_log(kp->fake);
+	KUNIT_EXPECT_EQ(test, pci_reset_bus(kp->pdev[0]), 0);
+	KUNIT_EXPECT_EQ(test, ks->nr_reset, 1);
+	KUNIT_EXPECT_PTR_EQ(test, ks->rid[0], &kfake_blocked_domain);
+	KUNIT_EXPECT_PTR_EQ(test, ks->rid[1], &kfake_blocked_domain);
+	KUNIT_EXPECT_EQ(test, ks->nr_events, 3);
+	kpci_slot_expect_restored(test, kp, &d);
 }
 
 static struct kunit_case iommu_pci_reset_method_cases[] = {
@@ -434,7 +716,13 @@ static struct kunit_case iommu_pci_reset_method_cases[] = {
 	KUNIT_CASE(reset_method_flr_without_ats),
 	KUNIT_CASE(reset_method_flr_nested),
 	KUNIT_CASE(reset_method_blocks_after_pending_wait),
-	KUNIT_CASE(reset_method_prepare_failure_no_reset),
+	KUNIT_CASE_PARAM(reset_method_prepare_failure_no_reset,
+			 kpci_methods_gen_params),
+	KUNIT_CASE(reset_method_device_specific),
+	KUNIT_CASE_PARAM(reset_method_timeout_restores,
+			 kpci_waiting_methods_gen_params),
+	KUNIT_CASE(bus_reset_blocks_every_function),
+	KUNIT_CASE(bus_reset_prepare_failure_no_reset),
 	{}
 };
 

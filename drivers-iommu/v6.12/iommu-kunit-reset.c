@@ -1139,6 +1139,51 @@ static void reset_nested_attach_during_reset(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 2), paging);
 }
 
+/*
+ * A driver that has not opted in to the blocking (6.12's block_on_reset: one
+ * that takes the old domain of an attach from iommu_get_domain_for_dev(),
+ * which does not know about it) keeps translating the device being reset,
+ * and takes domains at once, as before the series.
+ */
+static void reset_driver_not_opted_in_left_alone(struct kunit *test)
+{
+	const struct kfake_cfg fcfg = {
+		.release = KFAKE_RELEASE_BLOCKED,
+		.max_pasids = 64,
+		.no_reset_block = true,
+	};
+	struct kpci *kp;
+	struct kfake_dev *kd;
+	struct iommu_group *group;
+	struct iommu_domain *rid, *pd, *other;
+
+	kfake_need_reset_opt_in(test);
+	kp = kpci_create(test, &fcfg, kpci_one_pasid, 1);
+	kd = kp->kd[0];
+	group = kfake_group(test, kd);
+	rid = kfake_alloc_paging(test, kd);
+	pd = kfake_alloc_paging(test, kd);
+	other = kfake_alloc_paging(test, kd);
+	KUNIT_ASSERT_EQ(test, kfake_attach_group(test, rid, group), 0);
+	KUNIT_ASSERT_EQ(test, kfake_attach_pasid(test, pd, kd, 1), 0);
+	kfake_clear_log(kp->fake);
+
+	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
+	KFAKE_EXPECT_NO_CALLS(test, kp->fake);
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, rid);
+	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), pd);
+
+	kfake_detach_group(test, rid, group);
+	KUNIT_EXPECT_EQ(test, kfake_attach_group(test, other, group), 0);
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, other);
+
+	kfake_clear_log(kp->fake);
+	kpci_reset_done(test, kp, 0);
+	KFAKE_EXPECT_NO_CALLS(test, kp->fake);
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, other);
+	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), pd);
+}
+
 /* Releasing DMA ownership cannot fail: done() restores the new domain */
 static void reset_dma_owner_released_during_reset(struct kunit *test)
 {
@@ -1213,7 +1258,7 @@ static void reset_release_during_reset(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
 	kfake_clear_log(kp->fake);
-	kunit_warning_suppress(test) {
+	kfake_warning_free(test) {
 		pci_stop_and_remove_bus_device_locked(kp->pdev[0]);
 		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 0);
 	}
@@ -1411,7 +1456,7 @@ static void reset_done_rid_reattach_fails(struct kunit *test)
 	kd->fail_domain = paging;
 	kd->fail_err = -ENOMEM;
 	kfake_clear_log(kp->fake);
-	kunit_warning_suppress(test) {
+	kfake_warning_free(test) {
 		kpci_reset_done(test, kp, 0);
 		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 0);
 	}
@@ -1454,7 +1499,7 @@ static void reset_done_pasid_reattach_fails(struct kunit *test)
 	kd->fail_domain = pd;
 	kd->fail_err = -ENOMEM;
 	kfake_clear_log(kp->fake);
-	kunit_warning_suppress(test) {
+	kfake_warning_free(test) {
 		kpci_reset_done(test, kp, 0);
 		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 0);
 	}
@@ -1502,7 +1547,7 @@ static void reset_done_attach_of_new_domain_fails(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kfake_attach_pasid(test, pd, kd, 1), 0);
 	kfake_fail_nth(kp->fake, KFAKE_ATTACH, 1, -ENOSPC);
 	kfake_clear_log(kp->fake);
-	kunit_warning_suppress(test) {
+	kfake_warning_free(test) {
 		kpci_reset_done(test, kp, 0);
 		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 0);
 	}
@@ -1569,7 +1614,7 @@ static void reset_untested_domain_waits(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 2, 0),
 			    ERR_PTR(-ENOENT));
 
-	kunit_warning_suppress(test) {
+	kfake_warning_free(test) {
 		kpci_reset_done(test, kp, 0);
 		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 0);
 	}
@@ -1628,7 +1673,7 @@ static void reset_smmu_rules_read_the_record(struct kunit *test)
 					 &kfake_blocked_domain));
 	KUNIT_EXPECT_PTR_EQ(test, kd->rid, &kfake_blocked_domain);
 	kfake_clear_log(kp->fake);
-	kunit_warning_suppress(test) {
+	kfake_warning_free(test) {
 		kpci_reset_done(test, kp, 0);
 		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 0);
 	}
@@ -1654,7 +1699,7 @@ static void reset_smmu_rules_read_the_record(struct kunit *test)
 			   KFAKE_TEST_FAIL_EV(pd, kd, 2, NULL, -EINVAL));
 	KUNIT_EXPECT_PTR_EQ(test, iommu_attach_handle_get(group, 2, 0),
 			    ERR_PTR(-ENOENT));
-	kunit_warning_suppress(test) {
+	kfake_warning_free(test) {
 		kpci_reset_done(test, kp, 0);
 		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 0);
 	}
@@ -1693,7 +1738,7 @@ static void reset_amd_pasid_table_from_the_record(struct kunit *test)
 	KFAKE_EXPECT_CALLS(test, kp->fake, KFAKE_TEST_EV(pd, kd, 1, NULL));
 	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 1));
 	kfake_clear_log(kp->fake);
-	kunit_warning_suppress(test) {
+	kfake_warning_free(test) {
 		kpci_reset_done(test, kp, 0);
 		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 0);
 	}
@@ -1939,6 +1984,7 @@ static struct kunit_case iommu_reset_cases[] = {
 	KUNIT_CASE(reset_attach_failure_during_reset),
 	KUNIT_CASE_PARAM(reset_nested_attach_during_reset,
 			 kfake_personality_gen_params),
+	KUNIT_CASE(reset_driver_not_opted_in_left_alone),
 	KUNIT_CASE(reset_dma_owner_released_during_reset),
 	KUNIT_CASE(reset_dma_owner_claimed_during_reset),
 	KUNIT_CASE(reset_release_during_reset),

@@ -16,6 +16,9 @@
 #define kfake_core_replace_pasid(_domain, _dev, _pasid, _handle)	\
 	iommu_replace_device_pasid(_domain, _dev, _pasid, _handle)
 
+/* Mainline's pci_reset_bus() does not block the devices it resets */
+#define KFAKE_HAS_BUS_RESET_BLOCK	0
+
 #define kfake_zalloc_obj(_p)		kzalloc_obj(*(_p))
 
 #define KFAKE_IMPORT_NS(_ns)		MODULE_IMPORT_NS(#_ns)
@@ -59,6 +62,12 @@ kfake_smmu_pasid_old(struct iommu_domain *old)
 #define KFAKE_BLOCKED_PASID_OP		.set_dev_pasid = kfake_set_dev_pasid,
 
 static inline void kfake_set_remove_pasid_op(struct iommu_ops *ops)
+{
+}
+
+/* The core blocks the devices of every driver around a reset */
+#define KFAKE_HAS_RESET_OPT_IN		0
+static inline void kfake_set_reset_ops(struct iommu_ops *ops, bool block)
 {
 }
 

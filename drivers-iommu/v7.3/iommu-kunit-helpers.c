@@ -868,6 +868,7 @@ static void kfake_setup_ops(struct kfake *fake)
 	fake->ops.def_domain_type = kfake_def_domain_type;
 	kfake_set_alloc_ops(&fake->ops, cfg->alloc_identity);
 	kfake_set_remove_pasid_op(&fake->ops);
+	kfake_set_reset_ops(&fake->ops, !cfg->no_reset_block);
 	fake->ops.owner = THIS_MODULE;
 	if (!cfg->no_blocked_domain)
 		fake->ops.blocked_domain = &kfake_blocked_domain;
@@ -1526,6 +1527,12 @@ void kfake_need_test_dev(struct kunit *test, struct kfake *fake)
 			   kfake_personality_name(fake->cfg.personality));
 }
 
+void kfake_need_reset_opt_in(struct kunit *test)
+{
+	if (!KFAKE_HAS_RESET_OPT_IN)
+		kfake_skip(test, "the core blocks the devices of every driver");
+}
+
 static const char * const kfake_diff_names[KFAKE_NR_DIFFS] = {
 	[KFAKE_DIFF_REVERT_FAILED_DEV] =
 		"a failed group change re-attaches the device that failed",
@@ -1700,6 +1707,10 @@ static void kpci_reset_seen(struct kpci *kp, unsigned int devfn,
 	seen->nr_events = kp->fake->nr_events;
 	seen->polled = kp->polled[i];
 	seen->polled_rid = kp->polled_rid[i];
+	if (kp->vanish[i]) {
+		kp->vanish[i] = false;
+		kp->pdev[i]->error_state = pci_channel_io_perm_failure;
+	}
 }
 
 void kpci_clear_seen(struct kpci *kp)
@@ -1802,8 +1813,8 @@ static void kpci_build_fn(struct kpci *kp, const struct kpci_fn *fn,
 {
 	u8 *cfg = kp->cfg[fn->devfn];
 
-	kpci_put16(cfg, PCI_VENDOR_ID, KPCI_VENDOR);
-	kpci_put16(cfg, PCI_DEVICE_ID, KPCI_DEVICE);
+	kpci_put16(cfg, PCI_VENDOR_ID, fn->vendor ? fn->vendor : KPCI_VENDOR);
+	kpci_put16(cfg, PCI_DEVICE_ID, fn->vendor ? fn->device : KPCI_DEVICE);
 	kpci_put16(cfg, PCI_STATUS, PCI_STATUS_CAP_LIST);
 	kpci_put32(cfg, PCI_CLASS_REVISION, PCI_CLASS_OTHERS << 16);
 	cfg[PCI_HEADER_TYPE] = PCI_HEADER_TYPE_NORMAL |
@@ -2080,6 +2091,12 @@ void kpci_reset_done(struct kunit *test, struct kpci *kp, unsigned int i)
 		}
 	}
 	KUNIT_FAIL_AND_ABORT(test, "no kpci_reset_prepare() of function %u", i);
+}
+
+void kpci_need_bus_reset_block(struct kunit *test)
+{
+	if (!KFAKE_HAS_BUS_RESET_BLOCK)
+		kfake_skip(test, "pci_reset_bus() does not block their IOMMU");
 }
 #endif /* CONFIG_PCI */
 

@@ -40,6 +40,9 @@ __printf(2, 3) __noreturn void kfake_skip(struct kunit *test,
 static inline void kfake_need_warn_suppress(struct kunit *test)
 {
 }
+
+/* A block that must not WARN: suppress any, and count them after it */
+#define kfake_warning_free(test)	kunit_warning_suppress(test)
 #else
 static inline void kfake_need_warn_suppress(struct kunit *test)
 {
@@ -53,6 +56,13 @@ static inline void kfake_no_warn_count(struct kunit *test, int expected)
 /* The body never runs: the case is skipped first */
 #define kunit_warning_suppress(test)					\
 	for (kfake_need_warn_suppress(test); false; )
+/*
+ * A block that must not WARN runs once: a WARN is a splat in the kernel log,
+ * which fails the run, where it cannot be counted.
+ */
+#define kfake_warning_free(test)					\
+	for (int __kfake_once = ((void)(test), 1); __kfake_once;	\
+	     __kfake_once = 0)
 #define KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, expected)		\
 	kfake_no_warn_count(test, expected)
 #endif
@@ -135,6 +145,9 @@ enum kfake_kind {
  * @query_driver_domain: callbacks log iommu_driver_get_domain_for_dev().
  * @fail_paging_alloc: domain_alloc_paging fails with -ENOMEM.
  * @no_test_dev: no domain has test_dev(), as in a driver without it.
+ * @no_reset_block: the driver does not let the core block its devices around
+ *	a reset (6.12: it does not set block_on_reset in its iommu_ops; mainline
+ *	blocks the devices of every driver).
  * @dirty_failures: a failed attach_dev() or set_dev_pasid() leaves the RID or
  *	PASID blocked (always so for %KFAKE_VTD).
  */
@@ -152,6 +165,7 @@ struct kfake_cfg {
 	bool query_driver_domain;
 	bool fail_paging_alloc;
 	bool no_test_dev;
+	bool no_reset_block;
 	bool dirty_failures;
 };
 
@@ -700,6 +714,13 @@ bool kfake_has_test_dev(struct kfake *fake);
 void kfake_need_test_dev(struct kunit *test, struct kfake *fake);
 
 /**
+ * kfake_need_reset_opt_in() - skip a case of a driver that the core does not
+ * block around a reset, where the core blocks the devices of every driver
+ * @test: the test.
+ */
+void kfake_need_reset_opt_in(struct kunit *test);
+
+/**
  * enum kfake_base_diff - what the kernel under test does unlike mainline with
  * this series, where the suites cannot share an expectation. The compat
  * header of each tree says which apply; a case adapts to one, or skips
@@ -866,6 +887,9 @@ static inline enum kfake_personality kfake_param_personality(struct kunit *test)
  * @alias: devfn it also issues DMA as, or -1.
  * @resets: it has FLR in its Device Capabilities, an AF capability with FLR
  *	and a PM capability: the flr, af_flr and pm reset methods apply.
+ * @vendor: its Vendor ID, 0 for the bridge's own.
+ * @device: its Device ID, with a non-zero @vendor: a device that a
+ *	device-specific reset method of drivers/pci/quirks.c matches.
  * @cfg: what it looks like to the fake driver.
  */
 struct kpci_fn {
@@ -875,6 +899,8 @@ struct kpci_fn {
 	unsigned int pasid_bits;
 	int alias;
 	bool resets;
+	u16 vendor;
+	u16 device;
 	struct kfake_dev_cfg cfg;
 };
 
@@ -933,6 +959,10 @@ struct kpci_seen {
  * @seen: the resets each function saw, indexed like @pdev.
  * @polled: its pending transactions were polled, indexed like @pdev.
  * @polled_rid: the domain of its RID then.
+ * @vanish: the function does not come back from its next reset: it is then
+ *	marked disconnected, which pci_dev_wait() reports at once as it would
+ *	a function that timed out (-ENOTTY), instead of polling it for 60 s.
+ *	The test sets &pci_dev.error_state back.
  */
 struct kpci {
 	struct kfake *fake;
@@ -956,6 +986,7 @@ struct kpci {
 	struct kpci_seen seen[KPCI_NR_FN];
 	bool polled[KPCI_NR_FN];
 	struct iommu_domain *polled_rid[KPCI_NR_FN];
+	bool vanish[KPCI_NR_FN];
 };
 
 #define KPCI_FN(_devfn, _ats, _pasid, ...)				\
@@ -1022,5 +1053,13 @@ int kpci_reset_prepare(struct kunit *test, struct kpci *kp, unsigned int i);
  * @i: index of the function.
  */
 void kpci_reset_done(struct kunit *test, struct kpci *kp, unsigned int i);
+
+/**
+ * kpci_need_bus_reset_block() - skip a case that needs pci_reset_bus() to
+ * block the IOMMU translation of every device it resets, where the kernel
+ * under test does not
+ * @test: the test.
+ */
+void kpci_need_bus_reset_block(struct kunit *test);
 
 #endif /* _LINUX_IOMMU_KUNIT_H */
