@@ -1432,6 +1432,76 @@ static void reset_dma_alias_joins_group_during_reset(struct kunit *test)
 }
 
 /*
+ * A PASID attached during the reset, with a domain whose driver has test_dev(),
+ * is set up on no device that shares the requester ID of the device being
+ * reset: not on one that joined the group meanwhile and is parked with it.
+ * Fails if the PASID attach skips only the devices being reset.
+ */
+static void reset_pasid_attach_skips_parked_alias(struct kunit *test)
+{
+	static const struct kpci_fn fns[] = {
+		{ .devfn = 0, .ats = true, .pasid = true, .alias = 2,
+		  .cfg = { .group = 1 } },
+	};
+	static const struct kfake_dev_cfg cfg = { .group = 1 };
+	struct kpci *kp = kpci_new(test, fns, 1);
+	struct kfake_dev *kd0 = kp->kd[0], *kd2;
+	struct iommu_domain *pd = kfake_alloc_paging(test, kd0);
+
+	kfake_need_test_dev(test, kp->fake);
+	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
+	kd2 = kpci_hot_add(test, kp, 2, &cfg);
+	KUNIT_ASSERT_PTR_EQ(test, kd2->rid, &kfake_blocked_domain);
+
+	KUNIT_EXPECT_EQ(test, kfake_attach_pasid(test, pd, kd0, 1), 0);
+	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd0, 1));
+	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd2, 1));
+	KUNIT_EXPECT_PTR_EQ(test, kd2->rid, &kfake_blocked_domain);
+
+	kpci_reset_done(test, kp, 0);
+	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd0, 1), pd);
+}
+
+/*
+ * done() of a device whose group is on its blocking domain (its DMA owner
+ * claimed it) attaches no RID; when a PASID then fails, the device stays
+ * blocked all the same, and the owner's next attach attaches the RID and then
+ * the PASID. Fails if the device is not marked blocked then: that attach
+ * attaches the RID and leaves the PASID removed for good.
+ */
+static void reset_done_pasid_fails_on_blocked_group(struct kunit *test)
+{
+	struct kpci *kp = kpci_new(test, kpci_one_pasid, 1);
+	struct kfake_dev *kd = kp->kd[0];
+	struct iommu_group *group = kfake_group(test, kd);
+	struct iommu_domain *paging = kfake_alloc_paging(test, kd);
+	struct iommu_domain *pd = kfake_alloc_paging(test, kd);
+
+	KUNIT_ASSERT_EQ(test, kfake_claim_dma_owner(test, group), 0);
+	KUNIT_ASSERT_EQ(test, kfake_attach_pasid(test, pd, kd, 1), 0);
+	KUNIT_ASSERT_EQ(test, kpci_reset_prepare(test, kp, 0), 0);
+	kd->fail_domain = pd;
+	kd->fail_err = -ENOMEM;
+	kfake_warning_free(test) {
+		kpci_reset_done(test, kp, 0);
+		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 0);
+	}
+	kd->fail_domain = NULL;
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, &kfake_blocked_domain);
+	KUNIT_EXPECT_NULL(test, kfake_pasid_domain(kd, 1));
+
+	kfake_clear_log(kp->fake);
+	KUNIT_EXPECT_EQ(test, kfake_attach_group(test, paging, group), 0);
+	KFAKE_EXPECT_CALLS(test, kp->fake,
+			   KFAKE_TEST_EV(paging, kd, IOMMU_NO_PASID,
+					 &kfake_blocked_domain),
+			   KFAKE_ATTACH_EV(paging, kd, &kfake_blocked_domain),
+			   KFAKE_PASID_EV(pd, kd, 1, NULL));
+	KUNIT_EXPECT_PTR_EQ(test, kd->rid, paging);
+	KUNIT_EXPECT_PTR_EQ(test, kfake_pasid_domain(kd, 1), pd);
+}
+
+/*
  * What done() cannot attach again for lack of resources stays on the blocking
  * domain, RID and PASIDs, without a WARN, and the core knows it: the next
  * change of the group's domain attaches the device from the blocking domain,
@@ -2013,6 +2083,8 @@ static struct kunit_case iommu_reset_cases[] = {
 	KUNIT_CASE(reset_group_handle_is_not_a_pasid),
 	KUNIT_CASE_PARAM(reset_prepare_failure_rolls_back,
 			 kfake_personality_gen_params),
+	KUNIT_CASE(reset_pasid_attach_skips_parked_alias),
+	KUNIT_CASE(reset_done_pasid_fails_on_blocked_group),
 	KUNIT_CASE(reset_done_rid_reattach_fails),
 	KUNIT_CASE(reset_done_pasid_reattach_fails),
 	KUNIT_CASE(reset_done_attach_of_new_domain_fails),
