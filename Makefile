@@ -7,6 +7,10 @@
 #   make shellcheck | check-copies | summary | selftest
 #   make bench           benchmark of the core (iommu_core_bench on UML) before
 #                        and after the commit adding test_dev; BENCH_RUNS=5
+#   make systest         the system tests (scripts/systest.sh): the series'
+#                        x86_64-debug kernel on emulated VT-d, AMD-Vi,
+#                        virtio-iommu (and arm64 SMMUv3), the iommufd
+#                        selftest against the base kernel's; part of make check
 #   make mutate          the suites against bugs re-introduced one at a time
 #                        (kunit/BASE/mutations/*.patch); MUTATE_CONFIG=uml
 #                        (not part of make check)
@@ -21,7 +25,7 @@ BASES ?= $(patsubst patches/%/series,%,$(wildcard patches/*/series))
 CONFIG ?= uml
 export BASE
 
-.PHONY: all deps fetch apply export kunit check check-copies shellcheck summary selftest bench mutate
+.PHONY: all deps fetch apply export kunit check check-copies shellcheck summary selftest bench mutate systest
 
 all: apply
 	@rc=0; scripts/kunit.sh uml || rc=$$?; scripts/summary.sh uml; exit $$rc
@@ -48,7 +52,7 @@ check-copies:
 	@scripts/check-copies.sh
 
 shellcheck:
-	@shellcheck scripts/*.sh .ci/run && echo "shellcheck: clean"
+	@shellcheck scripts/*.sh systest/*.sh .ci/run && echo "shellcheck: clean"
 
 summary:
 	@scripts/summary.sh uml x86_64 x86_64-debug
@@ -61,3 +65,6 @@ bench:
 
 mutate: fetch
 	@scripts/mutate.sh
+
+systest: fetch
+	@scripts/systest.sh

@@ -29,7 +29,7 @@ while IFS= read -r f; do
 		printf '%s\n' "$out" | sed 's/^/      /' | first 40
 		fail=$((fail + 1))
 	fi
-done < <(cd "$REPO" && { ls scripts/*.sh; echo .ci/run; })
+done < <(cd "$REPO" && { ls scripts/*.sh systest/*.sh; echo .ci/run; })
 lines+=("shellcheck: $pass passed, $fail failed")
 
 # Unit tests of the pipeline's own parsers (python3 -m unittest).
@@ -127,7 +127,7 @@ for b in "${bases[@]}"; do
 		f=$(result_get "$s" failed)
 		pass=$((pass + p))
 		fail=$((fail + f))
-		lines+=("$b: $(result_get "$s" version), $(result_get "$s" applied)/$(result_get "$s" patches) patches applied, $p passed, $f failed (KUnit cases: $(result_get "$s" kunit_passed) passed, $(result_get "$s" kunit_failed) failed), $(result_get "$s" seconds) s")
+		lines+=("$b: $(result_get "$s" version), $(result_get "$s" applied)/$(result_get "$s" patches) patches applied, $p passed, $f failed (KUnit cases: $(result_get "$s" kunit_passed) passed, $(result_get "$s" kunit_failed) failed; system tests: $(result_get "$s" systest_passed) passed, $(result_get "$s" systest_failed) failed), $(result_get "$s" seconds) s")
 	else
 		printf 'FAIL [%s] check.sh stopped (status %d) before writing its summary\n' "$b" "$rc"
 		fail=$((fail + 1))

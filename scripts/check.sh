@@ -24,7 +24,9 @@
 # Then, on the full series: the copies check and the KUnit configurations
 # uml and x86_64-debug (CHECK_KUNIT_CONFIGS), one item per case, and arm64
 # when the series touches drivers/iommu/arm/ (unless CHECK_KUNIT_CONFIGS is
-# set).
+# set); with x86_64-debug, the system tests (scripts/systest.sh: the same
+# kernels on emulated IOMMUs, the iommufd selftest against the base's), one
+# item per test.
 #
 # Two lanes: the build lane (this process) builds and runs the x86_64-debug
 # KUnit kernel of the full series, then in the same build dir the W=1 +
@@ -444,6 +446,18 @@ if ((applied == N && need_arm64)) && [[ " $KUNIT_CONFIGS " == *" arm64 "* ]]; th
 	run_kunit arm64 "$OBJ_ARM" check-arm64
 fi
 
+# 1b. The system tests (scripts/systest.sh): the kernels just built booted
+# on emulated IOMMUs, and the iommufd selftest on the base kernel (built
+# here once per base commit) against the series'.  Their items are counted
+# with those of the full series below.  CHECK_SYSTEST=0 leaves them out.
+systest_ran=0
+if ((applied == N)) && [[ " $KUNIT_CONFIGS " == *" x86_64-debug "* && ${CHECK_SYSTEST:-1} == 1 ]]; then
+	info "systest: the system tests (output $RESULTS/systest.out)"
+	SYSTEST_PREPARED=1 "$REPO/scripts/systest.sh" >"$RESULTS/systest.out" 2>"$RESULTS/systest.err" 7>&- || true
+	systest_ran=1
+	cw checkout -q -f --detach "$last"
+fi
+
 # 2. W=1 + sparse: one make per tree (base, then each patch) of the
 # touched objects, with the .config of the x86_64-debug kernel.
 config_ok=1
@@ -776,10 +790,37 @@ for config in $KUNIT_CONFIGS; do
 	fi
 done
 
+# The system tests' items, as systest.sh printed them.
+sys_pass=0
+sys_fail=0
+if ((systest_ran)); then
+	while IFS= read -r l; do
+		case $l in
+		'PASS '* | 'FAIL '*)
+			printf '%s\n' "$l" | tee -a "$items"
+			ktap "${l%% *}" "${l#* }"
+			if [[ $l == PASS* ]]; then
+				n_pass=$((n_pass + 1)) sys_pass=$((sys_pass + 1))
+			else
+				n_fail=$((n_fail + 1)) sys_fail=$((sys_fail + 1))
+			fi
+			;;
+		'SKIP '* | '      '*) printf '%s\n' "$l" ;;
+		esac
+	done <"$RESULTS/systest.out"
+	if ! grep -q -E '^systest [^ ]+: [0-9]+ passed, [0-9]+ failed' "$RESULTS/systest.out"; then
+		item FAIL "[$BASE]" systest "systest.sh stopped before its end: $(tail -n 3 "$RESULTS/systest.err" | tr '\n' ' ')"
+		sys_fail=$((sys_fail + 1))
+	fi
+elif ((applied < N)) && [[ " $KUNIT_CONFIGS " == *" x86_64-debug "* && ${CHECK_SYSTEST:-1} == 1 ]]; then
+	item FAIL "[$BASE]" systest "the series does not apply"
+	sys_fail=1
+fi
+
 {
 	printf 'base=%s\nversion=%s\npatches=%d\napplied=%d\n' "$BASE" "$(base_version)" "$N" "$applied"
-	printf 'kunit_passed=%d\nkunit_failed=%d\npassed=%d\nfailed=%d\nseconds=%d\n' \
-		"$kunit_pass" "$kunit_fail" "$n_pass" "$n_fail" "$(($(now) - t_start))"
+	printf 'kunit_passed=%d\nkunit_failed=%d\nsystest_passed=%d\nsystest_failed=%d\npassed=%d\nfailed=%d\nseconds=%d\n' \
+		"$kunit_pass" "$kunit_fail" "$sys_pass" "$sys_fail" "$n_pass" "$n_fail" "$(($(now) - t_start))"
 } >"$summary.tmp"
 {
 	printf 'KTAP version 1\n1..%d\n' "${#ktap_lines[@]}"

@@ -14,6 +14,7 @@ pkgs=(
 	ocaml-nox ocaml-findlib b4
 	rsync cpio kmod shellcheck debian-archive-keyring apt dpkg
 	util-linux coreutils findutils
+	busybox-static libcap-dev
 )
 
 missing=()

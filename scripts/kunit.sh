@@ -15,7 +15,9 @@
 # Writes $CACHE/<base>/results/NAME.{txt,json,log} (NAME defaults to CONFIG):
 # NAME.txt has status= passed= failed= crashed= skipped= splats= seconds=.
 # Environment: KUNIT_BUILD_DIR (default $CACHE/<base>/build/CONFIG),
-# RESULT_NAME, KUNIT_TIMEOUT (seconds), JOBS (default: the number of cores).
+# RESULT_NAME, KUNIT_TIMEOUT (seconds), JOBS (default: the number of cores),
+# KUNIT_BUILD_ONLY=1: build the kernel, do not boot it (scripts/systest.sh
+# boots it on its own; status 0 when it built).
 set -euo pipefail
 { # Read the whole script before running it: editing it meanwhile is safe.
 # shellcheck source=lib.sh
@@ -119,6 +121,9 @@ else
 	fi
 	if ((rc != 0)) || [[ ! -f $image ]]; then
 		build_ok=0
+	elif [[ ${KUNIT_BUILD_ONLY:-0} == 1 ]]; then
+		info "$config: built $image ($(($(now) - t0)) s; not booted: KUNIT_BUILD_ONLY=1)"
+		exit 0
 	else
 		info "$config: booting $image in QEMU (TCG, timeout ${timeout}s)"
 		if [[ $arch == arm64 ]]; then

@@ -150,13 +150,14 @@ base_init() {
 }
 
 # KUnit configurations and the kunitconfig fragments of this repo each one
-# is made of, in order: x86_64-debug is x86_64 plus the debugging aids.
+# is made of, in order: x86_64-debug is x86_64 plus the debugging aids and
+# the options of the system tests (scripts/systest.sh), arm64 likewise.
 kunit_fragments() {
 	case $1 in
 	uml) echo uml ;;
 	x86_64) echo x86_64 ;;
-	x86_64-debug) echo x86_64 x86_64-debug ;;
-	arm64) echo arm64 ;;
+	x86_64-debug) echo x86_64 x86_64-debug systest ;;
+	arm64) echo arm64 arm64-systest ;;
 	*) return 1 ;;
 	esac
 }
