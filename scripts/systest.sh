@@ -318,17 +318,19 @@ compare_selftest() {
 }
 
 # ---------------------------------------------------------------------------
-# boot NAME ARCH KERNEL INITRAMFS APPEND QEMU-ARGS...: one guest, its console
-# in $RESULTS/systest-NAME.log; status 0 when it said "systest: done".
+# boot NAME ARCH CPUS KERNEL INITRAMFS APPEND QEMU-ARGS...: one guest, its
+# console in $RESULTS/systest-NAME.log, how it ended in $work/boot.NAME
+# (read by report).  Guests that need one vCPU get one, so that two of
+# them run side by side on two cores (boots in the background, waited).
 boot() {
-	local name=$1 arch=$2 kernel=$3 initrd=$4 append=$5 log=$RESULTS/systest-$1.log rc=0 t0
-	shift 5
-	local q
+	local name=$1 arch=$2 cpus=$3 kernel=$4 initrd=$5 append=$6 log=$RESULTS/systest-$1.log rc=0 t0
+	shift 6
+	local q BOOT_STATUS BOOT_SECONDS
 	if [[ $arch == arm64 ]]; then
-		q=(qemu-system-aarch64 -accel tcg -cpu max -smp 2 -m 2048)
+		q=(qemu-system-aarch64 -accel tcg -cpu max -smp "$cpus" -m 2048)
 		append="console=ttyAMA0 $append"
 	else
-		q=(qemu-system-x86_64 -accel tcg -smp 2 -m 2048)
+		q=(qemu-system-x86_64 -accel tcg -smp "$cpus" -m 2048)
 		append="console=ttyS0 $append"
 	fi
 	q+=(-nodefaults -nographic -serial stdio -no-reboot -kernel "$kernel" -initrd "$initrd"
@@ -346,6 +348,19 @@ boot() {
 	else
 		BOOT_STATUS=ok
 	fi
+	printf '%s\n%s\n' "$BOOT_SECONDS" "$BOOT_STATUS" >"$work/boot.$name"
+}
+boot_pids=()
+boot_bg() { # as boot, in the background
+	boot "$@" &
+	boot_pids+=($!)
+}
+boot_wait() {
+	local p
+	for p in "${boot_pids[@]}"; do
+		wait "$p" || true
+	done
+	boot_pids=()
 }
 
 # Lines the guest wrote, without the kernel's timestamp: guest_lines LOG TAG
@@ -382,10 +397,12 @@ report() {
 		! guest_lines "$log" vfio-race | grep -q '^exit status 0$'; then
 		item FAIL "$name: vfio-race exit" "$(guest_lines "$log" vfio-race | grep '^exit status' | first 1)"
 	fi
-	if [[ $BOOT_STATUS == ok ]]; then
-		item PASS "$name: guest finished" "$BOOT_SECONDS s"
+	local secs status
+	{ read -r secs && read -r status; } <"$work/boot.$name" 2>/dev/null || status="no result of its boot"
+	if [[ $status == ok ]]; then
+		item PASS "$name: guest finished" "$secs s"
 	else
-		item FAIL "$name: guest finished" "$BOOT_STATUS"
+		item FAIL "$name: guest finished" "$status"
 		tail -n 15 "$log" | sed 's/^/      /'
 	fi
 	local splats faults
@@ -468,86 +485,89 @@ vtd_machine() {
 race_dev=noats
 [[ ${SYSTEST_RACE_ATS:-0} != 1 ]] || race_dev=same
 
-# The selftest on a machine without an emulated IOMMU: 6.12 cannot give its
-# mock devices the mock IOMMU when VT-d is there (159 of its 190 tests fail
-# on the vtd machine, with and without the series).
-if wants selftest; then
-	boot selftest x86_64 "$work/bzImage" "$work/initrd.gz" "systest.run=$run_list systest.iommu=none $common" \
-		-machine q35
-	report selftest
-fi
-if wants vtd; then
-	mapfile -t b < <(vtd_machine)
-	boot vtd x86_64 "$work/bzImage" "$work/initrd.gz" \
-		"intel_iommu=on iommu.passthrough=0 systest.run=reset,vfio systest.iommu=dmar systest.ats=1 systest.race_dev=$race_dev $common" \
-		"${b[@]}"
-	report vtd
-fi
-if wants amd; then
-	# QEMU 7.2's amd-iommu does not translate the DMA of a device behind
-	# a PCIe root port (the first read never completes): the device is on
-	# the root bus, where it has no reset method (README).
-	mapfile -t b < <(blk pcie.0 d0)
-	boot amd x86_64 "$work/bzImage" "$work/initrd.gz" \
-		"iommu.passthrough=0 systest.run=reset systest.iommu=amd $common" \
-		-machine q35 -device amd-iommu "${b[@]}"
-	report amd
-fi
-if wants viommu; then
-	mapfile -t b < <(blk rp1 d0)
-	boot viommu x86_64 "$work/bzImage" "$work/initrd.gz" \
-		"iommu.passthrough=0 systest.run=reset systest.iommu=viommu $common" \
-		"${x86[@]}" -device virtio-iommu-pci "${rootport[@]}" "${b[@]}"
-	report viommu
-fi
+# The boots, two at a time where they fit on two cores (one vCPU each but
+# vtd's, whose race needs two), the base kernel built beside the first.
+# The selftest runs on a machine without an emulated IOMMU: 6.12 cannot give
+# its mock devices the mock IOMMU when VT-d is there (159 of its 190 tests
+# fail on the vtd machine, with and without the series).
+arm_ok=0
 if wants smmuv3 && ((touches_arm)); then
 	if [[ -z $image_arm ]]; then
 		item FAIL "smmuv3: arm64 kernel" "no Image.gz newer than $OBJ_ARM/.config"
 	elif bb=$(busybox_arm64); then
 		initramfs "$bb" /nonexistent "$work/initrd-arm64.gz"
-		mapfile -t b < <(blk rp1 d0)
-		boot smmuv3 arm64 "$work/Image.gz" "$work/initrd-arm64.gz" \
-			"iommu.passthrough=0 systest.run=reset systest.iommu=smmuv3 $common" \
-			-machine virt,iommu=smmuv3 "${rootport[@]}" "${b[@]}"
-		report smmuv3
+		arm_ok=1
 	else
 		item FAIL "smmuv3: busybox for arm64" "could not download busybox-static:arm64"
 	fi
 fi
+mapfile -t vtd_args < <(vtd_machine)
+vtd_append="intel_iommu=on iommu.passthrough=0 systest.iommu=dmar systest.ats=1 systest.race_dev=$race_dev $common"
 
-# The base kernel: the same selftest binary and the same resets, the
-# reference of the series' runs.
+! wants selftest || boot_bg selftest x86_64 1 "$work/bzImage" "$work/initrd.gz" \
+	"systest.run=$run_list systest.iommu=none $common" -machine q35
+base_ok=0
 if wants base; then
 	if base_kernel; then
-		# The same programs (the series does not change the uAPI): one
-		# selftest binary on both kernels.
-		initramfs /bin/busybox "$prog" "$work/initrd-base.gz"
-		INFO_MODE=1
-		if wants selftest; then
-			boot base-selftest x86_64 "$BASE_DIR_SYS/bzImage" "$work/initrd-base.gz" \
-				"systest.run=$run_list systest.iommu=none $common" -machine q35
-			report base-selftest
-		fi
-		if wants vtd; then
-			# (The race stays out: the base's attach during a reset
-			# reaches the hardware, and with ATS the guest hangs, README.)
-			mapfile -t b < <(vtd_machine)
-			boot base-vtd x86_64 "$BASE_DIR_SYS/bzImage" "$work/initrd-base.gz" \
-				"intel_iommu=on iommu.passthrough=0 systest.run=reset${SYSTEST_BASE_RACE:+,vfio} systest.iommu=dmar systest.ats=1 systest.race_dev=$race_dev $common" \
-				"${b[@]}"
-			report base-vtd
-		fi
-		INFO_MODE=0
-		if wants vtd; then
-			compare_checks base-vtd vtd
-		fi
-		if wants selftest; then
-			selftest_results "$RESULTS/systest-selftest.log" iommufd >"$work/st.series"
-			selftest_results "$RESULTS/systest-base-selftest.log" iommufd >"$work/st.base"
-			compare_selftest "$work/st.base" "$work/st.series"
-		fi
+		base_ok=1
 	else
 		item FAIL "base kernel" "could not build it (see $RESULTS/systest-base.build.log)"
+	fi
+fi
+boot_wait
+
+! wants vtd || boot_bg vtd x86_64 2 "$work/bzImage" "$work/initrd.gz" "systest.run=reset,vfio $vtd_append" \
+	"${vtd_args[@]}"
+# The base kernel runs the same programs (the series does not change the
+# uAPI): one selftest binary on both kernels.
+((base_ok == 0)) || ! wants selftest || boot_bg base-selftest x86_64 1 "$BASE_DIR_SYS/bzImage" "$work/initrd.gz" \
+	"systest.run=$run_list systest.iommu=none $common" -machine q35
+boot_wait
+
+# (The base's race stays out: its attach during a reset reaches the
+# hardware, and with ATS the guest hangs, README.)
+((base_ok == 0)) || ! wants vtd || boot_bg base-vtd x86_64 1 "$BASE_DIR_SYS/bzImage" "$work/initrd.gz" \
+	"systest.run=reset${SYSTEST_BASE_RACE:+,vfio} $vtd_append" "${vtd_args[@]}"
+if wants viommu; then
+	mapfile -t b < <(blk rp1 d0)
+	boot_bg viommu x86_64 1 "$work/bzImage" "$work/initrd.gz" \
+		"iommu.passthrough=0 systest.run=reset systest.iommu=viommu $common" \
+		"${x86[@]}" -device virtio-iommu-pci "${rootport[@]}" "${b[@]}"
+fi
+boot_wait
+
+if wants amd; then
+	# QEMU 7.2's amd-iommu does not translate the DMA of a device behind
+	# a PCIe root port (the first read never completes): the device is on
+	# the root bus, where it has no reset method (README).
+	mapfile -t b < <(blk pcie.0 d0)
+	boot_bg amd x86_64 1 "$work/bzImage" "$work/initrd.gz" \
+		"iommu.passthrough=0 systest.run=reset systest.iommu=amd $common" \
+		-machine q35 -device amd-iommu "${b[@]}"
+fi
+if ((arm_ok)); then
+	mapfile -t b < <(blk rp1 d0)
+	boot_bg smmuv3 arm64 1 "$work/Image.gz" "$work/initrd-arm64.gz" \
+		"iommu.passthrough=0 systest.run=reset systest.iommu=smmuv3 $common" \
+		-machine virt,iommu=smmuv3 "${rootport[@]}" "${b[@]}"
+fi
+boot_wait
+
+for t in selftest vtd amd viommu; do
+	! wants $t || report $t
+done
+((arm_ok == 0)) || report smmuv3
+# The base's boots: the reference of the series', shown, not counted.
+if ((base_ok)); then
+	INFO_MODE=1
+	! wants selftest || report base-selftest
+	! wants vtd || report base-vtd
+	INFO_MODE=0
+	! wants vtd || compare_checks base-vtd vtd
+	if wants selftest; then
+		selftest_results "$RESULTS/systest-selftest.log" iommufd >"$work/st.series"
+		selftest_results "$RESULTS/systest-base-selftest.log" iommufd >"$work/st.base"
+		compare_selftest "$work/st.base" "$work/st.series"
 	fi
 fi
 
