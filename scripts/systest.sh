@@ -118,12 +118,13 @@ if [[ ${SYSTEST_PREPARED:-0} != 1 ]]; then
 		write_results
 		exit 1
 	fi
-	info "building the x86_64-debug kernel in $OBJ (log: $RESULTS/check-x86_64-debug.build.log)"
-	KUNIT_BUILD_ONLY=1 KUNIT_BUILD_DIR=$OBJ RESULT_NAME=check-x86_64-debug \
+	# (RESULT_NAME: the KUnit results of make check stay)
+	info "building the x86_64-debug kernel in $OBJ (log: $RESULTS/systest-x86_64-debug.build.log)"
+	KUNIT_BUILD_ONLY=1 KUNIT_BUILD_DIR=$OBJ RESULT_NAME=systest-x86_64-debug \
 		"$REPO/scripts/kunit.sh" x86_64-debug "$CHECK_WORK" >&2 || true
 	if wants smmuv3 && [[ -n $(cw diff --name-only "$BASE_TAG" HEAD -- drivers/iommu/arm/) ]]; then
-		info "building the arm64 kernel in $OBJ_ARM (log: $RESULTS/check-arm64.build.log)"
-		KUNIT_BUILD_ONLY=1 KUNIT_BUILD_DIR=$OBJ_ARM RESULT_NAME=check-arm64 \
+		info "building the arm64 kernel in $OBJ_ARM (log: $RESULTS/systest-arm64.build.log)"
+		KUNIT_BUILD_ONLY=1 KUNIT_BUILD_DIR=$OBJ_ARM RESULT_NAME=systest-arm64 \
 			"$REPO/scripts/kunit.sh" arm64 "$CHECK_WORK" >&2 || true
 	fi
 fi
@@ -452,7 +453,7 @@ selftest_results() {
 
 # ---------------------------------------------------------------------------
 if [[ -z $image ]]; then
-	item FAIL "x86_64 kernel" "no bzImage newer than $OBJ/.config (see $RESULTS/check-x86_64-debug.build.log)"
+	item FAIL "x86_64 kernel" "no bzImage newer than $OBJ/.config (see the build log in $RESULTS)"
 	write_results
 	exit 1
 fi
