@@ -10,12 +10,13 @@
 #   systest.ats=1         the device must have ATS enabled
 #   systest.rounds=N      rounds of the vfio reset/attach race
 #   systest.race_dev=noats  the race on the virtio-blk without ATS
+#   systest.methods=LIST  reset methods the device must have (flr,pm,bus)
 # Results go to the kernel log through /dev/kmsg (boot with
 # printk.devkmsg=on), one record a line, so that they never interleave with
 # kernel messages on the console:
 #   systest: ok - NAME [# DETAIL]     systest: not ok - NAME [# DETAIL]
 #   iommufd: LINE (the selftest's TAP)  vfio-race: LINE (the race's TAP)
-#   systest: done                       (then the guest powers off)
+#   systest: done N     (N: how many ok/not ok lines; then it powers off)
 
 /bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin /proc /sys /dev /tmp
 /bin/busybox --install -s
@@ -23,19 +24,32 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t tmpfs tmpfs /tmp
+# the shell's own messages off the console (they could split a result
+# line there); shown at the end
+exec 2>>/tmp/init.err
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 
-say() { echo "<5>$*" >/dev/kmsg; }
-ok() { say "systest: ok - $1${2:+ # $2}"; }
-notok() { say "systest: not ok - $1${2:+ # $2}"; }
+# (a kmsg record over about 1 KiB is refused: cut)
+say() { printf '<5>%.900s\n' "$*" >/dev/kmsg; }
+COUNT=0
+ok() {
+	COUNT=$((COUNT + 1))
+	say "systest: ok - $1${2:+ # $2}"
+}
+notok() {
+	COUNT=$((COUNT + 1))
+	say "systest: not ok - $1${2:+ # $2}"
+}
 check() { # NAME DETAIL COMMAND...: ok when COMMAND succeeds
 	n=$1 d=$2
 	shift 2
 	if "$@"; then ok "$n" "$d"; else notok "$n" "$d"; fi
 }
 finish() {
-	say "systest: done"
+	while IFS= read -r l; do say "systest: # stderr: $l"; done </tmp/init.err
+	# the host checks that it read as many results
+	say "systest: done $COUNT"
 	sync
 	poweroff -f
 	sleep 10
@@ -151,7 +165,7 @@ iommu_probed() { # an IOMMU of the expected kind registered
 	amd) p='ivhd*' ;;
 	smmuv3) p='*smmu*' ;;
 	viommu) p='0000:*' ;;
-	*) p='*' ;;
+	*) return 1 ;;
 	esac
 	for i in /sys/class/iommu/$p; do
 		[ -e "$i" ] && return 0
@@ -189,7 +203,8 @@ trace_check() {
 say "systest: start ($RUN on $IOMMU)"
 
 if wants selftest; then
-	# the hugepage cases of the selftest need huge pages (128 MiB + slack)
+	# the hugepage cases of the selftest need huge pages (the largest
+	# maps 128 MiB): 160 of 2 MiB
 	echo 160 >/proc/sys/vm/nr_hugepages
 	# PID 1's child; its TAP line by line into the log
 	(cd /systest && ./iommufd 2>&1; echo "exit status $?") |
@@ -224,9 +239,11 @@ reset_with() {
 	else
 		traced=0
 		! trace_start || traced=1
+		nlog=$(dmesg | wc -l)
 		if echo 1 2>/tmp/err >"/sys/bus/pci/devices/$BDF/reset"; then
 			ok "reset-$m" "echo 1 > /sys/bus/pci/devices/$BDF/reset"
-		elif [ "$m" = bus ] && dmesg | grep -q 'Data Link Layer Link Active not set'; then
+		elif [ "$m" = bus ] && grep -q 'Inappropriate ioctl' /tmp/err &&
+			dmesg | tail -n +$((nlog + 1)) | grep -q 'Data Link Layer Link Active not set'; then
 			# QEMU's pcie-root-port does not report the link back up
 			# after a secondary bus reset: the kernel resets the device,
 			# then says the reset failed (ENOTTY); the rest is checked
@@ -256,6 +273,13 @@ if wants reset; then
 	methods=
 	read -r methods <"/sys/bus/pci/devices/$BDF/reset_method" 2>/dev/null
 	[ -n "$methods" ] || say "systest: # $BDF has no reset method: nothing reset"
+	# the methods the machine gives the device must all be there
+	for m in $(arg methods | tr , ' '); do
+		case " $methods " in
+		*" $m "*) ;;
+		*) notok "reset-$m" "not in the reset_method of $BDF ($methods)" ;;
+		esac
+	done
 	for m in $methods; do
 		reset_with "$m"
 	done
