@@ -465,7 +465,7 @@ report() {
 	nread=$(guest_lines "$log" systest | grep -c -E '^(not )?ok - ' || true)
 	if [[ $status == ok && $said != "$nread" ]]; then
 		status="the guest said it wrote ${said:-no count of} results, $nread read from its console"
-	elif [[ $status == ok && $name != *selftest ]] && ((nread < 5)); then
+	elif [[ $status == ok && $name != *selftest ]] && ((nread < 3)); then
 		status="only $nread results from a boot with checks to make"
 	fi
 	if [[ $status == ok ]]; then
